@@ -1,0 +1,62 @@
+# One entry point for people and CI.  `make demo` and `make test` bootstrap everything they need.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STATE := .warehouse
+PERIOD ?= 2026-03
+ENV := source $(STATE)/env.sh &&
+
+.PHONY: help install warehouse airflow smtp bootstrap demo test lint bench lock down clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed  ## create .venv and install the project
+
+warehouse:  ## start the project-local PostgreSQL (or use WAREHOUSE_DSN)
+	scripts/warehouse.sh start
+
+airflow: install warehouse  ## initialise the embedded Airflow home (SQLite metadata)
+	$(ENV) mkdir -p "$$AIRFLOW_HOME" && $(BIN)/airflow db migrate >"$(STATE)/airflow-migrate.log" 2>&1 \
+	  || { tail -n 40 "$(STATE)/airflow-migrate.log"; exit 1; }
+
+smtp: install warehouse  ## start the local SMTP sink that writes .eml files to .warehouse/outbox
+	$(ENV) $(BIN)/d06 smtp-sink start
+
+bootstrap: install warehouse airflow smtp
+	$(ENV) $(BIN)/d06 db init
+
+demo: bootstrap  ## run the monthly load for PERIOD end to end on the demo inbox and print a summary
+	$(ENV) $(BIN)/d06 demo-inbox --period $(PERIOD)
+	$(ENV) $(BIN)/airflow dags test d06_monthly_load --conf '{"period": "$(PERIOD)"}' >"$(STATE)/demo-dag.log" 2>&1 \
+	  || { tail -n 60 "$(STATE)/demo-dag.log"; exit 1; }
+	$(ENV) $(BIN)/d06 summary --period $(PERIOD)
+
+test: bootstrap  ## run the whole test suite against the real PostgreSQL
+	$(ENV) $(BIN)/pytest
+
+lint:  install ## ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+lock:  ## regenerate constraints.txt from a clean install
+	rm -rf /tmp/d06-lock && $(PYTHON) -m venv /tmp/d06-lock
+	/tmp/d06-lock/bin/pip install --quiet '.[dev]'
+	{ echo "# Lock file: pip freeze of a fresh install of pyproject.toml [dev] on Python 3.11 (regenerate with 'make lock')."; \
+	  /tmp/d06-lock/bin/pip freeze | grep -v -E '^(d06-warehouse|-e )'; } > constraints.txt
+
+down:  ## stop the SMTP sink and the local PostgreSQL
+	-$(ENV) $(BIN)/d06 smtp-sink stop
+	scripts/warehouse.sh stop
+
+clean: down  ## remove every local state (.venv is kept)
+	rm -rf $(STATE)

@@ -1,0 +1,43 @@
+-- The monthly calendar, with each month's submission deadline and whether any file was
+-- received for it (a reporting period).
+with
+
+ledger as (
+    select * from {{ ref('stg_audit__load_ledger') }}
+),
+
+months as (
+    select month_start::date as period_start
+    from generate_series(
+        date '{{ var("first_period") }}', date '{{ var("last_period") }}', interval '1 month'
+    ) as month_start
+),
+
+reported as (
+    select distinct period
+    from ledger
+    where status = 'loaded'
+),
+
+final as (
+    select
+        to_char(months.period_start, 'YYYY-MM') as period,
+        months.period_start,
+        (months.period_start + interval '1 month' - interval '1 day')::date as period_end,
+        extract(year from months.period_start)::int as year,
+        extract(quarter from months.period_start)::int as quarter,
+        extract(month from months.period_start)::int as month,
+        to_char(months.period_start, 'YYYY') || '-Q' || extract(quarter from months.period_start)::int
+            as year_quarter,
+        'Tháng ' || extract(month from months.period_start)::int || '/' || extract(year from months.period_start)::int
+            as period_label_vi,
+        (months.period_start + interval '1 month'
+            + ({{ var('report_deadline_day') }} - 1) * interval '1 day')::date as report_deadline,
+        to_char(months.period_start - interval '1 month', 'YYYY-MM') as previous_period,
+        reported.period is not null as is_reporting_period
+    from months
+    left join reported
+        on to_char(months.period_start, 'YYYY-MM') = reported.period
+)
+
+select * from final

@@ -1,0 +1,32 @@
+with
+
+resolved as (
+    select * from {{ ref('int_indicator_values__resolved') }}
+),
+
+final as (
+    select
+        unit_code,
+        indicator_code,
+        service_code,
+        period,
+        numerator,
+        denominator,
+        reported_rate_pct,
+        case
+            when denominator > 0 then round(100.0 * numerator / denominator, 2)
+        end as computed_rate_pct,
+        is_numerator_above_denominator,
+        source_kind,
+        source_line,
+        snippet,
+        batch_id,
+        file_id,
+        received_at,
+        first_numerator,
+        first_denominator,
+        revision_count::int as revision_count
+    from resolved
+)
+
+select * from final

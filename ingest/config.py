@@ -1,0 +1,123 @@
+"""Settings, read from the environment (and Airflow connections where Airflow runs us).
+
+Nothing here holds a secret: the warehouse DSN and the SMTP endpoint come from
+``WAREHOUSE_DSN`` / ``AIRFLOW_CONN_WAREHOUSE`` and ``D06_SMTP_*`` / ``AIRFLOW_CONN_SMTP_DEFAULT``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+
+class ConfigError(RuntimeError):
+    """A required setting is missing."""
+
+
+def project_dir() -> Path:
+    """The repository (or image) directory that holds dbt_project/ and dags/."""
+    env = os.environ.get("D06_PROJECT_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[1]
+
+
+def data_dir() -> Path:
+    """Where runtime state lives: inbox, archive, reports, outbox, GX results."""
+    env = os.environ.get("D06_DATA_DIR")
+    return Path(env) if env else project_dir() / ".warehouse"
+
+
+def inbox_dir() -> Path:
+    return Path(os.environ.get("D06_INBOX") or data_dir() / "inbox")
+
+
+def archive_dir() -> Path:
+    return data_dir() / "archive"
+
+
+def reports_dir() -> Path:
+    return data_dir() / "reports"
+
+
+def outbox_dir() -> Path:
+    return Path(os.environ.get("D06_OUTBOX") or data_dir() / "outbox")
+
+
+def _airflow_conn_uri(conn_id: str) -> str | None:
+    """The URI of an Airflow connection from the environment (AIRFLOW_CONN_<ID>), if set."""
+    return os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}")
+
+
+def warehouse_dsn() -> str:
+    """A libpq DSN for the warehouse."""
+    dsn = os.environ.get("WAREHOUSE_DSN") or _airflow_conn_uri("warehouse")
+    if not dsn:
+        raise ConfigError(
+            "No warehouse configured: set WAREHOUSE_DSN or the Airflow connection 'warehouse' "
+            "(run `make warehouse` for a local one)."
+        )
+    # Airflow spells the scheme 'postgres'; libpq accepts both.
+    return dsn.replace("postgres://", "postgresql://", 1)
+
+
+@dataclass(frozen=True)
+class PgParts:
+    host: str
+    port: int
+    user: str
+    password: str
+    dbname: str
+
+
+def warehouse_parts(dsn: str | None = None) -> PgParts:
+    u = urlsplit(dsn or warehouse_dsn())
+    return PgParts(
+        host=u.hostname or "localhost",
+        port=u.port or 5432,
+        user=unquote(u.username or ""),
+        password=unquote(u.password or ""),
+        dbname=(u.path or "/").lstrip("/") or "postgres",
+    )
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    user: str | None
+    password: str | None
+    starttls: bool
+    sender: str
+
+
+def smtp_settings() -> SmtpSettings:
+    """SMTP endpoint: ``D06_SMTP_HOST``/``D06_SMTP_PORT`` or the ``smtp_default`` connection URI."""
+    sender = os.environ.get("D06_MAIL_FROM", "bao-cao-de-an-06@d06.example")
+    host = os.environ.get("D06_SMTP_HOST")
+    if host:
+        return SmtpSettings(
+            host=host,
+            port=int(os.environ.get("D06_SMTP_PORT", "25")),
+            user=os.environ.get("D06_SMTP_USER") or None,
+            password=os.environ.get("D06_SMTP_PASSWORD") or None,
+            starttls=os.environ.get("D06_SMTP_STARTTLS", "0") == "1",
+            sender=sender,
+        )
+    uri = _airflow_conn_uri("smtp_default")
+    if uri:
+        u = urlsplit(uri)
+        return SmtpSettings(
+            host=u.hostname or "localhost",
+            port=u.port or 25,
+            user=unquote(u.username) if u.username else None,
+            password=unquote(u.password) if u.password else None,
+            starttls="starttls=true" in (u.query or "").lower(),
+            sender=sender,
+        )
+    raise ConfigError("No SMTP endpoint: set D06_SMTP_HOST/D06_SMTP_PORT or AIRFLOW_CONN_SMTP_DEFAULT.")
+
+
+def report_deadline_day() -> int:
+    """Day of the following month by which a period's submissions are due (default the 10th)."""
+    return int(os.environ.get("D06_REPORT_DEADLINE_DAY", "10"))

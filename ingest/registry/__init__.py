@@ -1,0 +1,28 @@
+"""The registries: indicators, essential public services and reporting units.
+
+>>> reg = load_registry()
+>>> reg.indicators["DVC_ONLINE_RECEIVED"].denominator_kind
+'total'
+"""
+
+from ingest.registry.catalog import (
+    NO_SERVICE,
+    Indicator,
+    Registry,
+    RegistryError,
+    Service,
+    Succession,
+    Unit,
+    load_registry,
+)
+
+__all__ = [
+    "NO_SERVICE",
+    "Indicator",
+    "Registry",
+    "RegistryError",
+    "Service",
+    "Succession",
+    "Unit",
+    "load_registry",
+]

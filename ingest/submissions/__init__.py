@@ -1,0 +1,1 @@
+"""Monthly submissions: parsing, validation and loading."""

@@ -1,0 +1,69 @@
+"""Typed records that the submission parsers yield, and the errors they raise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionRow:
+    """One valid indicator row of a monthly submission.
+
+    ``row_no`` is the 1-based row of the file as a person sees it in Excel or a text editor
+    (the header is row 1, so the first data row is 2); for JSON it is the 1-based index of
+    the object in the list.
+    """
+
+    row_no: int
+    unit_code: str
+    period: str
+    """``YYYY-MM``"""
+    indicator_code: str
+    service_code: str
+    """``NA`` (``ingest.registry.NO_SERVICE``) when the row is not about one service."""
+    numerator: int
+    denominator: int | None
+    reported_rate: Decimal | None
+    note: str | None
+    flags: tuple[str, ...] = ()
+    """Soft findings that load with the row, e.g. ``numerator_above_denominator``."""
+
+
+@dataclass(frozen=True, slots=True)
+class RowProblem:
+    """A row that cannot load.  It goes to quarantine with everything needed to fix it."""
+
+    row_no: int
+    column: str | None
+    raw_value: str | None
+    reason_code: str
+    reason_vi: str
+    reason_en: str
+    raw_row: dict[str, str | None] = field(default_factory=dict)
+
+
+class SubmissionError(Exception):
+    """A whole file cannot be read (empty, wrong sheet, too large, undecodable ...).
+
+    Carries the file name and, where known, the row and column.
+    """
+
+    def __init__(
+        self,
+        file: str,
+        reason_code: str,
+        reason_vi: str,
+        reason_en: str,
+        *,
+        row: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        self.file = file
+        self.reason_code = reason_code
+        self.reason_vi = reason_vi
+        self.reason_en = reason_en
+        self.row = row
+        self.column = column
+        where = file + (f", row {row}" if row is not None else "") + (f", column {column}" if column else "")
+        super().__init__(f"{where}: {reason_en}")

@@ -1,0 +1,64 @@
+"""Run dbt as a subprocess with connection settings taken from the warehouse DSN.
+
+A subprocess keeps dbt's global state out of the Airflow worker and of the test process.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.config import project_dir, warehouse_parts
+
+log = logging.getLogger(__name__)
+
+
+class DbtError(RuntimeError):
+    """dbt exited with an error; the message holds the tail of its output."""
+
+
+@dataclass(frozen=True)
+class DbtResult:
+    args: tuple[str, ...]
+    output: str
+
+
+def dbt_dir() -> Path:
+    return project_dir() / "dbt_project"
+
+
+def dbt_env(dsn: str | None = None) -> dict[str, str]:
+    """The environment dbt's profile reads (no secrets are written to disk)."""
+    parts = warehouse_parts(dsn)
+    env = dict(os.environ)
+    env.update(
+        D06_PG_HOST=parts.host,
+        D06_PG_PORT=str(parts.port),
+        D06_PG_USER=parts.user,
+        D06_PG_PASSWORD=parts.password,
+        D06_PG_DBNAME=parts.dbname,
+        DBT_PROFILES_DIR=str(dbt_dir()),
+        DBT_SEND_ANONYMOUS_USAGE_STATS="false",
+        DBT_USE_COLORS="false",
+    )
+    return env
+
+
+def run_dbt(args: Sequence[str], *, dsn: str | None = None) -> DbtResult:
+    """Run ``dbt <args>`` in dbt_project/; raise :class:`DbtError` when it fails."""
+    exe = Path(sys.executable).with_name("dbt")
+    cmd = [str(exe) if exe.exists() else "dbt", *args]
+    log.info("running %s", " ".join(cmd))
+    proc = subprocess.run(
+        cmd, cwd=dbt_dir(), env=dbt_env(dsn), capture_output=True, text=True, check=False
+    )
+    output = proc.stdout + proc.stderr
+    if proc.returncode != 0:
+        tail = "\n".join(output.splitlines()[-40:])
+        raise DbtError(f"dbt {' '.join(args)} failed (exit {proc.returncode}):\n{tail}")
+    return DbtResult(tuple(args), output)

@@ -1,0 +1,1 @@
+"""The warehouse database: connections, the landing schema and COPY loading."""

@@ -1,0 +1,45 @@
+"""Connections and COPY loading for the warehouse."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
+from importlib import resources
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from ingest.config import warehouse_dsn
+
+
+@contextlib.contextmanager
+def connect(dsn: str | None = None, *, autocommit: bool = False) -> Iterator[psycopg.Connection[Any]]:
+    """A psycopg 3 connection to the warehouse; commits on success, rolls back on error."""
+    with psycopg.connect(dsn or warehouse_dsn(), autocommit=autocommit) as conn:
+        yield conn
+
+
+def init_schema(conn: psycopg.Connection[Any]) -> None:
+    """Create the landing, registry and audit tables if they do not exist."""
+    ddl = resources.files("ingest.warehouse").joinpath("schema.sql").read_text(encoding="utf-8")
+    conn.execute(ddl)  # type: ignore[arg-type]  # trusted, packaged DDL
+
+
+def copy_rows(
+    conn: psycopg.Connection[Any],
+    table: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+) -> int:
+    """COPY ``rows`` into ``schema.table`` (``columns`` in order); return the number of rows."""
+    schema, name = table.split(".", 1)
+    stmt = sql.SQL("copy {} ({}) from stdin").format(
+        sql.Identifier(schema, name), sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    n = 0
+    with conn.cursor() as cur, cur.copy(stmt) as copy:
+        for row in rows:
+            copy.write_row(row)
+            n += 1
+    return n

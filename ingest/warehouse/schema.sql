@@ -1,0 +1,150 @@
+-- Landing, registry and audit tables that the Python side owns.  dbt reads them as sources.
+-- Idempotent: `d06 db init` runs this on every bootstrap.
+create schema if not exists raw;
+create schema if not exists registry;
+create schema if not exists audit;
+
+create table if not exists audit.load_ledger (
+    file_id          bigserial primary key,
+    batch_id         text        not null,
+    file_name        text        not null,
+    source_kind      text        not null check (source_kind in ('template', 'narrative', 'extract')),
+    sha256           char(64)    not null unique,
+    size_bytes       bigint      not null,
+    unit_code        text,
+    period           text,
+    received_at      timestamptz not null,
+    loaded_at        timestamptz not null default now(),
+    status           text        not null check (status in ('loaded', 'rejected', 'held')),
+    rows_read        integer     not null,
+    rows_loaded      integer     not null,
+    rows_quarantined integer     not null,
+    error_code       text,
+    error_vi         text,
+    error_en         text,
+    archive_path     text        not null,
+    constraint rows_balance check (rows_read = rows_loaded + rows_quarantined)
+);
+create index if not exists load_ledger_unit_period on audit.load_ledger (unit_code, period);
+
+create table if not exists raw.submission_row (
+    file_id          bigint      not null references audit.load_ledger (file_id),
+    row_no           integer     not null,
+    unit_code        text        not null,
+    period           text        not null,
+    indicator_code   text        not null,
+    service_code     text        not null,
+    numerator        bigint      not null,
+    denominator      bigint,
+    reported_rate    numeric(9, 2),
+    note             text,
+    flags            text[]      not null default '{}',
+    source_kind      text        not null,
+    source_line      integer,
+    snippet          text,
+    batch_id         text        not null,
+    source_sha256    char(64)    not null,
+    loaded_at        timestamptz not null default now(),
+    primary key (file_id, row_no)
+);
+
+create table if not exists raw.quarantine (
+    file_id          bigint      not null references audit.load_ledger (file_id),
+    row_no           integer     not null,
+    column_name      text,
+    raw_value        text,
+    reason_code      text        not null,
+    reason_vi        text        not null,
+    reason_en        text        not null,
+    raw_row          jsonb       not null default '{}',
+    batch_id         text        not null,
+    quarantined_at   timestamptz not null default now(),
+    primary key (file_id, row_no)
+);
+
+create table if not exists audit.pipeline_run (
+    run_id           text primary key,
+    period           text        not null,
+    started_at       timestamptz not null default now(),
+    finished_at      timestamptz,
+    status           text        not null default 'running'
+);
+
+create table if not exists audit.check_result (
+    run_id           text        not null,
+    period           text        not null,
+    check_name       text        not null,
+    description_vi   text        not null,
+    success          boolean     not null,
+    evaluated        bigint,
+    unexpected       bigint,
+    details          jsonb       not null default '{}',
+    checked_at       timestamptz not null default now(),
+    primary key (run_id, check_name)
+);
+
+create table if not exists audit.report_delivery (
+    run_id           text        not null,
+    period           text        not null,
+    report_path      text        not null,
+    recipients       text[]      not null,
+    message_id       text        not null,
+    sent_at          timestamptz not null default now(),
+    primary key (run_id, message_id)
+);
+
+create table if not exists audit.period_lock (
+    period           text primary key,
+    closed_at        timestamptz not null default now(),
+    closed_by        text        not null
+);
+
+-- Registry tables: truncated and reloaded by `d06 registry sync` from ingest/registry/.
+create table if not exists registry.indicator (
+    indicator_code         text primary key,
+    name_vi                text    not null,
+    name_en                text    not null,
+    domain                 text    not null,
+    domain_name_vi         text    not null,
+    numerator_definition   text    not null,
+    denominator_definition text    not null,
+    denominator_kind       text    not null,
+    measure_type           text    not null,
+    count_unit             text    not null,
+    has_service            boolean not null,
+    target_pct             numeric(9, 2),
+    target_date            date
+);
+
+create table if not exists registry.indicator_reporter (
+    indicator_code  text not null,
+    reporter_role   text not null,
+    service_code    text not null,
+    primary key (indicator_code, reporter_role, service_code)
+);
+
+create table if not exists registry.service (
+    service_code    text primary key,
+    service_no      integer,
+    service_name_vi text not null
+);
+
+create table if not exists registry.unit (
+    unit_code       text primary key,
+    unit_name       text not null,
+    unit_kind       text not null,
+    parent_code     text,
+    province_code   text not null,
+    gso_code        text,
+    valid_from      date not null,
+    valid_to        date,
+    contact_email   text not null
+);
+
+create table if not exists registry.unit_succession (
+    predecessor_code text    not null,
+    successor_code   text    not null,
+    effective_date   date    not null,
+    share            numeric(12, 9) not null,
+    primary key (predecessor_code, successor_code, effective_date)
+);
