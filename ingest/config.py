@@ -121,3 +121,13 @@ def smtp_settings() -> SmtpSettings:
 def report_deadline_day() -> int:
     """Day of the following month by which a period's submissions are due (default the 10th)."""
     return int(os.environ.get("D06_REPORT_DEADLINE_DAY", "10"))
+
+
+def smtp_sink_port() -> int:
+    """Port of the local SMTP sink (demo and tests): D06_SMTP_PORT, else one derived from the project path."""
+    env = os.environ.get("D06_SMTP_PORT")
+    if env:
+        return int(env)
+    import zlib
+
+    return 20000 + zlib.crc32(str(project_dir()).encode()) % 10000

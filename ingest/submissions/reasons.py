@@ -83,8 +83,7 @@ class Reason(Enum):
     )
     ARCHIVE_RATIO = (
         "archive_ratio",
-        "Thành phần “{member}” của tệp Excel có tỷ lệ nén bất thường ({ratio}:1); "
-        "tệp có thể không an toàn",
+        "Thành phần “{member}” của tệp Excel có tỷ lệ nén bất thường ({ratio}:1); tệp có thể không an toàn",
         "Member “{member}” of the Excel file has an abnormal compression ratio ({ratio}:1); "
         "the file may be malicious",
     )
@@ -100,14 +99,14 @@ class Reason(Enum):
     )
     WRONG_SHEET = (
         "wrong_sheet",
-        "Không có trang tính “du_lieu” và trang tính đầu tiên thiếu cột bắt buộc ({missing}); "
+        "Không có trang tính “du_lieu” và trang tính đầu tiên thiếu cột bắt buộc ({missing_vi}); "
         "các trang tính trong tệp: {sheets}",
         "No sheet named “du_lieu”, and the first sheet lacks required columns ({missing}); "
         "sheets found: {sheets}",
     )
     MISSING_COLUMN = (
         "missing_column",
-        "Thiếu cột bắt buộc: {missing}",
+        "Thiếu cột bắt buộc: {missing_vi}",
         "Required columns missing: {missing}",
     )
     DUPLICATE_COLUMN = (
@@ -149,7 +148,7 @@ class Reason(Enum):
     )
     FUTURE_PERIOD = (
         "future_period",
-        "Kỳ báo cáo {period} chưa kết thúc, chưa thể báo cáo",
+        "Kỳ báo cáo {period} chưa kết thúc nên chưa thể báo cáo",
         "Period {period} is in the future: the month has not ended yet",
     )
     PERIOD_MISMATCH = (
@@ -239,8 +238,8 @@ def row_problem(
     raw_row: dict[str, str | None],
     **values: object,
 ) -> RowProblem:
-    """A :class:`RowProblem` worded from the catalogue."""
-    vi, en = reason.texts(**values)
+    """A :class:`RowProblem` worded from the catalogue (``column`` fills ``{column}`` too)."""
+    vi, en = reason.texts(column=column, **values)
     return RowProblem(row_no, column, raw_value, reason.code, vi, en, raw_row)
 
 
@@ -252,6 +251,6 @@ def submission_error(
     column: str | None = None,
     **values: object,
 ) -> SubmissionError:
-    """A :class:`SubmissionError` worded from the catalogue (raise it)."""
-    vi, en = reason.texts(**values)
+    """A :class:`SubmissionError` worded from the catalogue, to raise."""
+    vi, en = reason.texts(column=column, **values)
     return SubmissionError(file, reason.code, vi, en, row=row, column=column)

@@ -1,0 +1,89 @@
+"""
+### Đề án 06 — monthly load
+
+Loads one month of unit submissions into the warehouse and tells the province how good they are.
+
+1. **ingest** — every file in `inbox/<period>/` is archived, parsed and loaded with COPY; bad rows
+   go to quarantine; the load ledger records each file (sha256, rows read/loaded/quarantined).
+2. **build** — `dbt build`: staging, intermediate and marts, with their tests.
+3. **quality_gate** — a Great Expectations checkpoint (numerator ≤ denominator and more).
+4. **render_report** — the HTML quality report, in Vietnamese.
+5. **send_report** — e-mail to the standing office, copying the units concerned.
+
+**Period**: the run parameter `period` (`YYYY-MM`); empty means the month before the logical date.
+Re-running a period is safe: files already loaded (same sha256) are skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pendulum
+from airflow.sdk import Asset, Param, dag, task
+
+MARTS = Asset("d06://warehouse/marts")
+
+
+@dag(
+    dag_id="d06_monthly_load",
+    schedule="0 6 11 * *",  # the morning after the submission deadline (the 10th)
+    start_date=pendulum.datetime(2025, 1, 1, tz="Asia/Ho_Chi_Minh"),
+    catchup=False,
+    max_active_runs=1,
+    default_args={"owner": "d06-data-engineering", "retries": 2, "retry_delay": dt.timedelta(minutes=5)},
+    tags=["d06", "monthly", "ingest", "dbt", "quality"],
+    doc_md=__doc__,
+    params={
+        "period": Param(
+            "", type="string", pattern=r"^(\d{4}-(0[1-9]|1[0-2]))?$",
+            description="Month to load, YYYY-MM. Empty: the month before the logical date.",
+        )
+    },
+)
+def d06_monthly_load() -> None:
+    @task
+    def resolve_period(params: dict | None = None, logical_date: dt.datetime | None = None) -> str:
+        from ingest.pipeline import previous_month, validate_period
+
+        chosen = (params or {}).get("period") or previous_month((logical_date or pendulum.now("UTC")).date())
+        return validate_period(chosen)
+
+    @task
+    def ingest(period: str, run_id: str | None = None) -> dict:
+        from ingest.pipeline import ingest_period
+
+        return ingest_period(period, run_id=str(run_id))
+
+    @task(outlets=[MARTS])
+    def build(_: dict) -> dict:
+        from ingest.pipeline import build_models
+
+        return build_models()
+
+    @task
+    def quality_gate(period: str, _: dict, run_id: str | None = None) -> dict:
+        from ingest.pipeline import quality_gate as gate
+
+        return gate(period, run_id=str(run_id))
+
+    @task
+    def render_report(period: str, _: dict, run_id: str | None = None) -> str:
+        from ingest.pipeline import render_report as render
+
+        return render(period, run_id=str(run_id))
+
+    @task
+    def send_report(period: str, report_path: str, run_id: str | None = None) -> dict:
+        from ingest.pipeline import send_report as send
+
+        return send(period, run_id=str(run_id), report_path=report_path)
+
+    period = resolve_period()
+    loaded = ingest(period)
+    built = build(loaded)
+    checked = quality_gate(period, built)
+    report = render_report(period, checked)
+    send_report(period, report)
+
+
+d06_monthly_load()

@@ -1,0 +1,181 @@
+"""The `d06` command: everything a data engineer runs by hand, and what the DAG runs too."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import sys
+from pathlib import Path
+
+from ingest import config
+
+
+def _period(text: str) -> str:
+    from ingest.pipeline import validate_period
+
+    try:
+        return validate_period(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def cmd_db_init(args: argparse.Namespace) -> int:
+    from ingest.pipeline import prepare_warehouse
+
+    counts = prepare_warehouse()
+    print("warehouse ready; registry rows: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from ingest.pipeline import prepare_warehouse
+    from ingest.registry import load_registry
+    from ingest.submissions.load import STRUCTURED_SUFFIXES, ingest_path
+    from ingest.warehouse.db import connect
+
+    prepare_warehouse()
+    paths: list[Path] = []
+    for p in map(Path, args.paths):
+        if p.is_dir():
+            paths += sorted(x for x in p.rglob("*") if x.is_file() and x.suffix.lower() in STRUCTURED_SUFFIXES)
+        elif p.is_file():
+            paths.append(p)
+        else:
+            print(f"error: {p}: no such file or directory", file=sys.stderr)
+            return 2
+    registry = load_registry()
+    batch = args.batch_id or f"cli-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}"
+    outcomes = []
+    rows = 0
+    with connect() as conn:
+        for i, path in enumerate(paths, 1):
+            outcome = ingest_path(conn, path, batch_id=batch, registry=registry, period=args.period)
+            outcomes.append(outcome)
+            rows += outcome.rows_read
+            if not args.json:
+                print(
+                    f"[{i}/{len(paths)}] {outcome.file_name}: {outcome.status}, {outcome.rows_loaded} loaded, "
+                    f"{outcome.rows_quarantined} quarantined ({rows} rows so far)"
+                    + (f" - {outcome.error}" if outcome.error else ""),
+                    file=sys.stderr,
+                )
+    if args.json:
+        print(json.dumps({"batch_id": batch, "files": [o.as_dict() for o in outcomes]}, ensure_ascii=False))
+    return 1 if any(o.status == "rejected" for o in outcomes) else 0
+
+
+def cmd_dbt(args: argparse.Namespace) -> int:
+    from ingest.transform.dbt_runner import DbtError, run_dbt
+
+    try:
+        print(run_dbt(args.dbt_args).output)
+    except DbtError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """The whole monthly load without Airflow (same steps as the DAG)."""
+    from ingest import pipeline
+
+    run_id = args.run_id or f"manual__{args.period}__{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}"
+    print(json.dumps(pipeline.ingest_period(args.period, run_id=run_id)))
+    print(json.dumps(pipeline.build_models()))
+    print(json.dumps(pipeline.quality_gate(args.period, run_id=run_id)))
+    report = pipeline.render_report(args.period, run_id=run_id)
+    print(json.dumps(pipeline.send_report(args.period, run_id=run_id, report_path=report)))
+    return 0
+
+
+def cmd_demo_inbox(args: argparse.Namespace) -> int:
+    from ingest.demo import write_demo_inbox
+
+    n = write_demo_inbox(config.inbox_dir(), args.period, args.province)
+    print(f"demo inbox: {n} submissions for {args.period} in {config.inbox_dir() / args.period}")
+    return 0
+
+
+def cmd_smtp_sink(args: argparse.Namespace) -> int:
+    from ingest.reporting import smtp_sink
+
+    state = config.data_dir()
+    port = int(args.port)
+    if args.action == "start":
+        port = smtp_sink.start_daemon(state, config.outbox_dir(), port)
+        print(f"smtp sink: 127.0.0.1:{port}, writing to {config.outbox_dir()}")
+    elif args.action == "stop":
+        smtp_sink.stop_daemon(state)
+    else:
+        smtp_sink.serve_forever(config.outbox_dir(), port)
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from ingest.summary import print_summary
+
+    return print_summary(args.period)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="d06", description="Đề án 06 monitoring warehouse")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("db", help="warehouse administration")
+    p.add_argument("action", choices=["init"])
+    p.set_defaults(func=cmd_db_init)
+
+    p = sub.add_parser("ingest", help="load submission files (CSV, XLSX, JSON) or folders of them")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--period", type=_period, help="the month the files must report (YYYY-MM)")
+    p.add_argument("--batch-id")
+    p.add_argument("--json", action="store_true", help="print a machine-readable summary")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("dbt", help="run dbt in dbt_project/ with the warehouse settings")
+    p.add_argument("dbt_args", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_dbt)
+
+    p = sub.add_parser("run", help="run the whole monthly load for a period without Airflow")
+    p.add_argument("--period", type=_period, required=True)
+    p.add_argument("--run-id")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("demo-inbox", help="write the demo province's submissions for a period")
+    p.add_argument("--period", type=_period, required=True)
+    p.add_argument("--province", action="append", help="province code (repeatable); default: every province")
+    p.set_defaults(func=cmd_demo_inbox)
+
+    p = sub.add_parser("smtp-sink", help="a local SMTP server that writes .eml files to the outbox")
+    p.add_argument("action", choices=["start", "stop", "serve"])
+    p.add_argument("--port", default=None)
+    p.set_defaults(func=cmd_smtp_sink)
+
+    p = sub.add_parser("summary", help="what the warehouse holds for a period")
+    p.add_argument("--period", type=_period, required=True)
+    p.set_defaults(func=cmd_summary)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    if getattr(args, "port", "x") is None:
+        args.port = config.smtp_sink_port()
+    try:
+        return int(args.func(args))
+    except config.ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

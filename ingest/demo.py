@@ -1,0 +1,153 @@
+"""Write a demo inbox: one monthly submission per reporting unit of a demo province.
+
+The data are synthetic but shaped like real reports: stocks grow month on month, flows vary,
+most units report on time, a few are late or silent, and a few rows carry the mistakes that
+units really make (text in a number cell, an unknown code, a numerator above its denominator),
+so that the demo shows the quality gate at work.
+
+>>> write_demo_inbox(Path(".warehouse/inbox"), "2026-03")
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import datetime as dt
+import hashlib
+import json
+import os
+import random
+from pathlib import Path
+
+import openpyxl
+
+from ingest.registry import Indicator, Registry, Unit, load_registry
+
+HEADERS_VI = ["ma_don_vi", "ky_bao_cao", "ma_chi_tieu", "ma_dich_vu", "tu_so", "mau_so", "ty_le", "ghi_chu"]
+
+
+def _rng(*parts: str) -> random.Random:
+    return random.Random(int(hashlib.sha256("|".join(parts).encode()).hexdigest()[:16], 16))
+
+
+def _months_since(period: str, origin: str = "2024-01") -> int:
+    y, m = map(int, period.split("-"))
+    oy, om = map(int, origin.split("-"))
+    return (y - oy) * 12 + (m - om)
+
+
+def _vn(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+def _value(unit: Unit, ind: Indicator, service: str, period: str) -> tuple[int, int]:
+    """A deterministic (numerator, denominator) for a unit, indicator, service and month."""
+    base = _rng(unit.code, ind.code, service)
+    size = {"commune": 1, "department": 20}.get(unit.kind, 5)
+    if ind.measure_type == "stock":
+        whole = int(base.uniform(800, 6000) * size)
+        progress = min(1.0, base.uniform(0.45, 0.7) + 0.02 * _months_since(period))
+        if ind.denominator_kind == "target":
+            progress *= base.uniform(0.9, 1.6)
+        return int(whole * progress), whole
+    month = _rng(unit.code, ind.code, service, period)
+    whole = int(month.uniform(20, 400) * size)
+    share = min(1.0, base.uniform(0.6, 0.95) + month.uniform(-0.05, 0.05))
+    if ind.denominator_kind == "target":
+        share *= month.uniform(0.8, 1.3)
+    return int(whole * share), whole
+
+
+def demo_rows(registry: Registry, unit: Unit, period: str) -> list[list[str]]:
+    rows = []
+    for ind, service in registry.expected_rows(unit.code):
+        num, den = _value(unit, ind, service, period)
+        rate = f"{100 * num / den:.2f}".replace(".", ",") + "%" if den else ""
+        rows.append([unit.code, period, ind.code, service, _vn(num), _vn(den), rate, ""])
+    return rows
+
+
+def _plant_mistakes(rows: list[list[str]], rng: random.Random) -> None:
+    """Mistakes real units make; each one ends in quarantine or in a failed check, never lost."""
+    kind = rng.choice(["text", "unknown_indicator", "above_denominator"])
+    row = rows[rng.randrange(len(rows))]
+    if kind == "text":
+        row[4] = "chưa có số liệu"
+    elif kind == "unknown_indicator":
+        row[2] = "DVC_TRUC_TUYEN"
+    else:
+        den = int(row[5].replace(".", "") or 0)
+        row[4] = _vn(den + 7)
+        row[6] = ""
+
+
+def _write(path: Path, rows: list[list[str]], fmt: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "csv":
+        with path.open("w", encoding="utf-8-sig", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(HEADERS_VI)
+            w.writerows(rows)
+    elif fmt == "json":
+        path.write_text(
+            json.dumps([dict(zip(HEADERS_VI, r, strict=True)) for r in rows], ensure_ascii=False, indent=1),
+            encoding="utf-8",
+        )
+    else:
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        assert ws is not None
+        ws.title = "du_lieu"
+        ws.append(HEADERS_VI)
+        for r in rows:
+            ws.append(r)
+        wb.save(path)
+
+
+def write_demo_inbox(
+    inbox: Path, period: str, provinces: list[str] | None = None, registry: Registry | None = None
+) -> int:
+    """Write the period's demo submissions under ``inbox/<period>/``; return the number of files.
+
+    Re-running writes byte-identical files, so a second load changes nothing.
+    """
+    registry = registry or load_registry()
+    y, m = map(int, period.split("-"))
+    period_end = dt.date(y, m, calendar.monthrange(y, m)[1])
+    deadline = dt.datetime(y + (m == 12), m % 12 + 1, 10, 17, 0, tzinfo=dt.UTC)
+    provinces = provinces or [
+        u.code for u in registry.units.values() if u.kind == "province" and u.valid_to is None
+    ]
+    scope = set().union(*(_provinces_of(registry, p, period_end) for p in provinces))
+    units = [u for u in registry.reporting_units(period_end) if u.province_code in scope]
+    target = inbox / period
+    count = 0
+    for unit in sorted(units, key=lambda u: u.code):
+        rng = _rng("demo", unit.code, period)
+        fate = rng.random()
+        if fate < 0.05:
+            continue  # silent: no submission this month
+        rows = demo_rows(registry, unit, period)
+        if rng.random() < 0.12:
+            _plant_mistakes(rows, rng)
+        fmt = "xlsx" if unit.kind == "department" and rng.random() < 0.5 else ("json" if fate > 0.93 else "csv")
+        path = target / f"{unit.code}_{period}.{fmt}"
+        if path.exists():
+            count += 1
+            continue  # already written: keep the bytes (and so the sha256) of the first run
+        _write(path, rows, fmt)
+        late = fate > 0.88
+        sent = deadline + dt.timedelta(days=rng.randint(1, 9)) if late else deadline - dt.timedelta(
+            days=rng.randint(0, 8), hours=rng.randint(0, 8)
+        )
+        os.utime(path, (sent.timestamp(), sent.timestamp()))
+        count += 1
+    return count
+
+
+def _provinces_of(registry: Registry, province: str, day: dt.date) -> set[str]:
+    """The province itself on ``day``, or, before the merger, the former provinces it absorbed."""
+    if registry.units[province].valid_on(day):
+        return {province}
+    return {s.predecessor_code for s in registry.successions if s.successor_code == province
+            and registry.units[s.predecessor_code].kind == "province"}

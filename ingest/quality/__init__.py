@@ -1,0 +1,1 @@
+"""The quality gate: Great Expectations suites derived from the indicator registry."""

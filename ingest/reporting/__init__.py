@@ -1,0 +1,1 @@
+"""The quality report: rendering in Vietnamese, and delivery by e-mail."""

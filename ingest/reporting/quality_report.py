@@ -1,0 +1,196 @@
+"""The monthly quality report: what was received, what was quarantined and why, which checks
+failed and for which units, and who has not reported.  Written in Vietnamese for the officials
+and units who receive it; it names units and indicators, never persons.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from ingest.config import report_deadline_day
+from ingest.registry import NO_SERVICE, Registry, load_registry
+from ingest.warehouse.db import connect
+
+MART_TABLES = ["dim_unit", "dim_indicator", "dim_service", "dim_period", "fct_indicator_monthly", "fct_submission"]
+
+
+@dataclass
+class ReportData:
+    period: str
+    run_id: str
+    generated_at: dt.datetime
+    files: list[dict[str, Any]] = field(default_factory=list)
+    quarantine: list[dict[str, Any]] = field(default_factory=list)
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    submissions: dict[str, int] = field(default_factory=dict)
+    late_units: list[dict[str, Any]] = field(default_factory=list)
+    missing_units: list[dict[str, Any]] = field(default_factory=list)
+    mart_counts: dict[str, int] = field(default_factory=dict)
+    deadline_day: int = field(default_factory=report_deadline_day)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(f["rows_loaded"] for f in self.files)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(f["rows_quarantined"] for f in self.files)
+
+    @property
+    def checks_failed(self) -> int:
+        return sum(not c["success"] for c in self.checks)
+
+    def units_to_notify(self) -> set[str]:
+        codes = {q["unit_code"] for q in self.quarantine if q.get("unit_code")}
+        codes |= {r["unit_code"] for c in self.checks for r in c["failing_rows"] if r.get("unit_code")}
+        codes |= {u["unit_code"] for u in self.late_units + self.missing_units}
+        return codes
+
+
+def _unit_name(registry: Registry, code: str | None) -> str:
+    if code and code in registry.units:
+        return registry.units[code].name_vi
+    return code or "(không xác định)"
+
+
+def collect(period: str, run_id: str, registry: Registry | None = None) -> ReportData:
+    registry = registry or load_registry()
+    data = ReportData(period=period, run_id=run_id, generated_at=dt.datetime.now(dt.UTC))
+    with connect() as conn:
+        cur = conn.execute(
+            """select file_id, file_name, unit_code, status, rows_read, rows_loaded, rows_quarantined,
+                      error_vi, received_at
+               from audit.load_ledger where period = %s or (period is null and batch_id = %s)
+               order by file_name""",
+            (period, run_id),
+        )
+        cols = [d.name for d in cur.description or []]
+        data.files = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+        for f in data.files:
+            f["unit_name"] = _unit_name(registry, f["unit_code"])
+        cur = conn.execute(
+            """select l.file_name, l.unit_code, q.row_no, q.column_name, q.raw_value, q.reason_vi
+               from raw.quarantine q join audit.load_ledger l using (file_id)
+               where l.period = %s or (l.period is null and l.batch_id = %s)
+               order by l.file_name, q.row_no""",
+            (period, run_id),
+        )
+        cols = [d.name for d in cur.description or []]
+        data.quarantine = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+        cur = conn.execute(
+            """select check_name, description_vi, success, evaluated, unexpected, details
+               from audit.check_result where run_id = %s order by success, check_name""",
+            (run_id,),
+        )
+        for name, desc, success, evaluated, unexpected, details in cur.fetchall():
+            rows = [
+                {
+                    **r,
+                    "unit_name": _unit_name(registry, r.get("unit_code")),
+                    "indicator_name": registry.indicators[r["indicator_code"]].name_vi
+                    if r.get("indicator_code") in registry.indicators else r.get("indicator_code"),
+                    "service_name": "" if r.get("service_code") in (None, NO_SERVICE)
+                    else registry.services[r["service_code"]].name_vi
+                    if r.get("service_code") in registry.services else r.get("service_code"),
+                }
+                for r in (details or {}).get("failing_rows", [])
+            ]
+            data.checks.append(
+                {"check_name": name, "description_vi": desc, "success": success, "evaluated": evaluated,
+                 "unexpected": unexpected, "failing_rows": rows}
+            )
+        cur = conn.execute(
+            "select unit_code, timeliness, received_at, completeness from marts.fct_submission "
+            "where period = %s order by unit_code",
+            (period,),
+        )
+        counts = {"expected": 0, "on_time": 0, "late": 0, "missing": 0}
+        for unit_code, timeliness, received_at, completeness in cur.fetchall():
+            counts["expected"] += 1
+            counts[timeliness] += 1
+            entry = {"unit_code": unit_code, "unit_name": _unit_name(registry, unit_code),
+                     "received_at": received_at, "completeness": completeness}
+            if timeliness == "late":
+                data.late_units.append(entry)
+            elif timeliness == "missing":
+                data.missing_units.append(entry)
+        data.submissions = counts
+        for table in MART_TABLES:
+            (n,) = conn.execute(f"select count(*) from marts.{table}").fetchone()  # type: ignore[misc]
+            data.mart_counts[table] = int(n)
+    return data
+
+
+_env = jinja2.Environment(
+    loader=jinja2.PackageLoader("ingest", "templates"),
+    autoescape=jinja2.select_autoescape(["html", "j2"]),
+    undefined=jinja2.StrictUndefined,
+)
+_env.filters["vn"] = lambda n: "" if n is None else f"{n:,}".replace(",", ".")
+_env.filters["pct"] = lambda x: "" if x is None else f"{100 * float(x):.1f}".replace(".", ",") + "%"
+_env.filters["when"] = lambda t: "" if t is None else t.astimezone(
+    dt.timezone(dt.timedelta(hours=7))).strftime("%H:%M ngày %d/%m/%Y")
+
+
+def render(data: ReportData) -> str:
+    return _env.get_template("quality_report.html.j2").render(d=data)
+
+
+def write_report(period: str, *, run_id: str, out_dir: Path) -> Path:
+    data = collect(period, run_id)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    safe_run = "".join(c if c.isalnum() or c in "-_" else "_" for c in run_id)
+    path = out_dir / f"bao_cao_chat_luong_{period}_{safe_run}.html"
+    path.write_text(render(data), encoding="utf-8")
+    return path
+
+
+def subject(data: ReportData) -> str:
+    return (
+        f"[Đề án 06] Báo cáo chất lượng dữ liệu kỳ {data.period}: "
+        f"{data.checks_failed} kiểm tra không đạt, {data.rows_quarantined} dòng bị cách ly"
+    )
+
+
+def plain_text(data: ReportData) -> str:
+    s = data.submissions
+    return (
+        f"Báo cáo chất lượng dữ liệu Đề án 06, kỳ {data.period}.\n"
+        f"Tệp đã nhận: {len(data.files)}; dòng đã nạp: {data.rows_loaded}; "
+        f"dòng bị cách ly: {data.rows_quarantined}.\n"
+        f"Đơn vị nộp đúng hạn: {s.get('on_time', 0)}/{s.get('expected', 0)}; trễ hạn: {s.get('late', 0)}; "
+        f"chưa nộp: {s.get('missing', 0)}.\n"
+        f"Kiểm tra chất lượng: {len(data.checks) - data.checks_failed} đạt, {data.checks_failed} không đạt.\n"
+        "Chi tiết xem trong báo cáo HTML kèm theo thư này.\n"
+    )
+
+
+def recipients(data: ReportData, registry: Registry, province: str = "AG") -> tuple[list[str], list[str]]:
+    """To: the standing office (Công an tỉnh, or D06_REPORT_TO); Cc: the units the report concerns."""
+    to_env = os.environ.get("D06_REPORT_TO")
+    office = f"{province}.CAT"
+    to = [a.strip() for a in to_env.split(",")] if to_env else [registry.units[office].contact_email]
+    cc = sorted({registry.units[c].contact_email for c in data.units_to_notify() if c in registry.units} - set(to))
+    return to, cc
+
+
+def deliver_report(period: str, *, run_id: str, report_path: Path) -> dict[str, Any]:
+    from ingest.reporting.mailer import send_report
+
+    registry = load_registry()
+    data = collect(period, run_id, registry)
+    to, cc = recipients(data, registry)
+    message_id = send_report(subject=subject(data), report_path=report_path, text=plain_text(data), to=to, cc=cc)
+    with connect() as conn:
+        conn.execute(
+            """insert into audit.report_delivery (run_id, period, report_path, recipients, message_id)
+               values (%s, %s, %s, %s, %s)""",
+            (run_id, period, str(report_path), to + cc, message_id),
+        )
+    return {"message_id": message_id, "recipients": len(to) + len(cc)}
