@@ -1,99 +1,17 @@
-"""Builders for submission files in every format, and a parser bound to the real registry."""
+"""Fixtures: the real registry and a parser bound to it and to a fixed ``today``."""
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 import io
-import json
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-import openpyxl
 import pytest
 
 from ingest.registry import Registry, load_registry
-from ingest.submissions.model import RowProblem, SubmissionRow
 from ingest.submissions.parse import parse_submission
 
-CORPUS = Path(__file__).parent / "corpus"
-TODAY = dt.date(2026, 4, 15)
-"""March 2026 is the latest month that has ended."""
-
-HEADER_VI = ["ma_don_vi", "ky_bao_cao", "ma_chi_tieu", "ma_dich_vu", "tu_so", "mau_so", "ty_le", "ghi_chu"]
-HEADER_EN = [
-    "unit_code",
-    "period",
-    "indicator_code",
-    "service_code",
-    "numerator",
-    "denominator",
-    "reported_rate",
-    "note",
-]
-
-Item = SubmissionRow | RowProblem
-Row = Sequence[Any]
-
-
-def row(
-    unit: str = "AG.STP",
-    period: Any = "2026-03",
-    indicator: str = "HT_SCANNED",
-    service: Any = "",
-    numerator: Any = "850",
-    denominator: Any = "1.000",
-    rate: Any = "",
-    note: Any = "",
-) -> list[Any]:
-    """One data row in contract order; defaults make a valid row of Sở Tư pháp An Giang."""
-    return [unit, period, indicator, service, numerator, denominator, rate, note]
-
-
-def data_rows(rows: Sequence[Row]) -> int:
-    """Rows a parser must read: those with at least one non-empty cell."""
-    return sum(1 for r in rows if any(str(c).strip() for c in r if c is not None))
-
-
-def csv_bytes(
-    rows: Sequence[Row], header: Row = HEADER_VI, *, delimiter: str = ",", encoding: str = "utf-8"
-) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return out.getvalue().encode(encoding)
-
-
-def xlsx_bytes(
-    rows: Sequence[Row],
-    header: Row = HEADER_VI,
-    *,
-    sheet: str = "du_lieu",
-    above: Sequence[Row] = (),
-    other_sheets: Sequence[str] = (),
-    edit: Callable[[Any], None] | None = None,
-) -> bytes:
-    """A workbook whose sheet ``sheet`` holds ``above`` (titles), the header and ``rows``;
-    ``other_sheets`` come first; ``edit`` may change the data sheet before saving."""
-    workbook = openpyxl.Workbook()
-    first = workbook.active
-    for title in other_sheets:
-        workbook.create_sheet(title)
-    ws = workbook.create_sheet(sheet)
-    workbook.remove(first)
-    for r in [*above, header, *rows]:
-        ws.append(list(r))
-    if edit is not None:
-        edit(ws)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
-
-
-def json_bytes(rows: Sequence[Row], header: Row = HEADER_EN) -> bytes:
-    return json.dumps([dict(zip(header, r, strict=True)) for r in rows], ensure_ascii=False).encode()
+from .files import TODAY, Item
 
 
 @pytest.fixture(scope="session")
@@ -113,11 +31,3 @@ def parse(registry: Registry) -> Callable[..., list[Item]]:
         return items
 
     return run
-
-
-def loaded(items: Sequence[Item]) -> list[SubmissionRow]:
-    return [i for i in items if isinstance(i, SubmissionRow)]
-
-
-def problems(items: Sequence[Item]) -> list[RowProblem]:
-    return [i for i in items if isinstance(i, RowProblem)]

@@ -1,0 +1,191 @@
+"""Map a narrative statement to an indicator of the registry, and to an essential service.
+
+Nothing here lists indicators: every phrase comes from ``indicators.yml`` (``keywords``,
+``name_vi``, ``numerator``, ``count_unit``, ``reporters``) and ``services.csv`` (service names).
+
+Scoring (documented so that the confidence means something):
+
+* each indicator phrase is looked for in three texts of decreasing weight: the statement's own
+  label (what is counted, weight 1.0), its sentence (0.7) and its surroundings - the
+  paragraph and the headings above it (0.4);
+* a phrase found verbatim (after folding case, tone placement and abbreviations such as
+  ``TTHC``) scores 1.0 for a keyword, 0.8 for the indicator's name and 0.7 for its numerator
+  definition; a phrase of three or more words whose words are at least 75 % present scores
+  0.6 x the share present;
+* a second keyword of the same indicator found in the label or sentence adds 0.1 (at most 0.2);
+* the count unit must agree: a different unit (``người`` against ``hồ sơ``) multiplies the
+  score by 0.4; a unit that agrees adds 0.1;
+* for a known department role that is not among the indicator's reporters the score is
+  multiplied by 0.9;
+* the confidence is the best score, capped at 1, times 0.8 when the runner-up is within 0.1;
+  an indicator is assigned when the confidence is at least 0.5.
+
+The service is chosen only for indicators with a service dimension: the words of each service
+name are compared (F1 of the word sets, common words removed) with the statement's label, the
+``Label:`` phrases before it in its paragraph, the paragraph's lead and the last heading, in
+that order; the first text whose best service reaches 0.5 decides.  An indicator without a
+service dimension gets ``NA`` (``ingest.registry.NO_SERVICE``).
+
+>>> m = map_statement(label="hồ sơ trực tuyến", sentence="", surroundings="", count_unit="hồ sơ",
+...                   service_texts=["Đăng ký khai sinh"], registry=load_registry())
+>>> (m.indicator_code, m.service_code)
+('DVC_ONLINE_RECEIVED', 'DV12')
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ingest.narrative.vocabulary import match_key, normalise_unit, tokens
+from ingest.registry import NO_SERVICE, Indicator, Registry, load_registry
+
+__all__ = ["ASSIGN_THRESHOLD", "MappingResult", "map_statement", "match_service"]
+
+ASSIGN_THRESHOLD = 0.5
+SERVICE_THRESHOLD = 0.5
+_TIER_WEIGHTS = (1.0, 0.7, 0.4)
+_STOPWORDS = frozenset(
+    "của và các cho với về được đã trong theo những tại để là có một số lượng việc nhóm thủ tục".split()
+)
+# Department roles: a unit of another kind (commune, province) may report on anything.
+_DEPARTMENT_ROLE = re.compile(r"^[A-Z]+$")
+
+
+@dataclass(frozen=True)
+class MappingResult:
+    """The chosen indicator and service, with a confidence in [0, 1]."""
+
+    indicator_code: str | None
+    service_code: str | None
+    confidence: float
+    runner_up: str | None = None
+
+
+def _content_tokens(text: str) -> list[str]:
+    return [t for t in tokens(text) if t not in _STOPWORDS]
+
+
+def _phrase_score(phrase: str, text_key: str, text_tokens: frozenset[str]) -> float:
+    key = match_key(phrase)
+    if not key:
+        return 0.0
+    if re.search(r"(?<!\w)" + re.escape(key) + r"(?!\w)", text_key):
+        return 1.0
+    words = _content_tokens(phrase)
+    if len(words) >= 3:
+        share = sum(1 for w in words if w in text_tokens) / len(words)
+        if share >= 0.75:
+            return 0.6 * share
+    return 0.0
+
+
+@dataclass(frozen=True)
+class _Text:
+    key: str
+    toks: frozenset[str]
+
+    @classmethod
+    def of(cls, text: str) -> _Text:
+        return cls(match_key(text), frozenset(tokens(text)))
+
+
+def _indicator_score(ind: Indicator, tiers: Sequence[_Text]) -> float:
+    numerator_phrase = re.sub(r"^(?:số|tổng số)\s+", "", ind.numerator, flags=re.IGNORECASE)
+    phrases = [(kw, 1.0) for kw in ind.keywords] + [(ind.name_vi, 0.8), (numerator_phrase, 0.7)]
+    best = 0.0
+    exact_keywords = set()
+    for weight, text in zip(_TIER_WEIGHTS, tiers, strict=True):
+        if not text.key:
+            continue
+        for phrase, phrase_weight in phrases:
+            s = _phrase_score(phrase, text.key, text.toks)
+            if s == 0.0:
+                continue
+            best = max(best, weight * phrase_weight * s)
+            if s == 1.0 and phrase_weight == 1.0 and weight >= 0.7:
+                exact_keywords.add(phrase)
+    if best > 0 and len(exact_keywords) > 1:
+        best += 0.1 * min(2, len(exact_keywords) - 1)
+    return best
+
+
+def _service_f1(service_name: str, text: str) -> float:
+    a = set(_content_tokens(service_name))
+    b = set(_content_tokens(text))
+    common = len(a & b)
+    if not common:
+        return 0.0
+    return 2 * common / (len(a) + len(b))
+
+
+def match_service(
+    texts: Sequence[str], registry: Registry, allowed: Sequence[str] | None = None
+) -> tuple[str | None, float]:
+    """The service whose name best matches the first text that names one clearly.
+
+    >>> match_service(["Kết hôn"], load_registry())
+    ('DV14', 0.67)
+    """
+    candidates = [s for s in registry.services.values() if allowed is None or s.code in allowed]
+    for text in texts:
+        if not text or not text.strip():
+            continue
+        scored = sorted(((_service_f1(s.name_vi, text), s.code) for s in candidates), reverse=True)
+        if scored and scored[0][0] >= SERVICE_THRESHOLD:
+            return scored[0][1], round(scored[0][0], 2)
+    return None, 0.0
+
+
+def map_statement(
+    *,
+    label: str,
+    sentence: str,
+    surroundings: str,
+    count_unit: str | None,
+    service_texts: Sequence[str] = (),
+    role: str | None = None,
+    registry: Registry | None = None,
+) -> MappingResult:
+    """Choose the indicator (and service) that a statement reports, with a confidence.
+
+    >>> map_statement(label="đã làm sạch dữ liệu và số hóa", sentence="", surroundings="",
+    ...               count_unit=None, registry=load_registry()).indicator_code
+    'HN_CLEANED'
+    """
+    reg = registry if registry is not None else load_registry()
+    tiers = (_Text.of(label), _Text.of(sentence), _Text.of(surroundings))
+    unit = normalise_unit(count_unit)
+    scored: list[tuple[float, str]] = []
+    for ind in reg.indicators.values():
+        score = _indicator_score(ind, tiers)
+        if score == 0.0:
+            continue
+        ind_unit = normalise_unit(ind.count_unit)
+        if unit is not None and ind_unit is not None:
+            score = score + 0.1 if unit == ind_unit else score * 0.4
+        if role and _DEPARTMENT_ROLE.match(role) and role not in ind.reporters:
+            score *= 0.9
+        scored.append((min(score, 1.0), ind.code))
+    if not scored:
+        return MappingResult(None, None, 0.0)
+    scored.sort(reverse=True)
+    best, code = scored[0]
+    runner_up = scored[1][1] if len(scored) > 1 else None
+    confidence = best
+    if len(scored) > 1 and scored[1][0] >= best - 0.1:
+        confidence *= 0.8
+    confidence = round(confidence, 2)
+    if confidence < ASSIGN_THRESHOLD:
+        return MappingResult(None, None, confidence, runner_up=code)
+    indicator = reg.indicators[code]
+    if not indicator.has_service:
+        return MappingResult(code, NO_SERVICE, confidence, runner_up)
+    allowed = indicator.services_for(role) if role else ()
+    service, service_conf = match_service(service_texts, reg)
+    if service is None:
+        return MappingResult(code, None, round(confidence * 0.8, 2), runner_up)
+    if allowed and service not in allowed:
+        confidence *= 0.9
+    return MappingResult(code, service, round(min(confidence, 0.5 + service_conf / 2), 2), runner_up)

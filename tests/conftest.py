@@ -1,0 +1,70 @@
+"""Shared fixtures: a throw-away database on the real PostgreSQL, and a real SMTP server.
+
+`make test` starts the project's PostgreSQL and exports WAREHOUSE_DSN; each test session gets
+its own database on that server, dropped at the end, so tests never see the demo's data.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from ingest.config import warehouse_parts
+from ingest.reporting.smtp_sink import SmtpSink
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def server_dsn() -> str:
+    dsn = os.environ.get("WAREHOUSE_DSN")
+    if not dsn:
+        pytest.fail("WAREHOUSE_DSN is not set: run the tests with `make test`, which starts PostgreSQL")
+    return dsn
+
+
+@pytest.fixture(scope="session")
+def warehouse_dsn(server_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh database for this test session; WAREHOUSE_DSN and D06_DATA_DIR point at it."""
+    name = f"d06_test_{secrets.token_hex(4)}"
+    p = warehouse_parts(server_dsn)
+    with psycopg.connect(server_dsn, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    dsn = f"postgresql://{p.user}:{p.password}@{p.host}:{p.port}/{name}"
+    saved = {k: os.environ.get(k) for k in ("WAREHOUSE_DSN", "D06_DATA_DIR")}
+    os.environ["WAREHOUSE_DSN"] = dsn
+    os.environ["D06_DATA_DIR"] = str(tmp_path_factory.mktemp("data"))
+    try:
+        yield dsn
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        with psycopg.connect(server_dsn, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture(scope="session")
+def smtp_sink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmtpSink]:
+    """A real aiosmtpd server on 127.0.0.1 writing .eml files to a temporary outbox."""
+    outbox = tmp_path_factory.mktemp("outbox")
+    with SmtpSink(outbox) as sink:
+        saved = {k: os.environ.get(k) for k in ("D06_SMTP_HOST", "D06_SMTP_PORT", "D06_OUTBOX")}
+        os.environ["D06_SMTP_HOST"] = "127.0.0.1"
+        os.environ["D06_SMTP_PORT"] = str(sink.port)
+        os.environ["D06_OUTBOX"] = str(outbox)
+        try:
+            yield sink
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v

@@ -1,0 +1,172 @@
+"""The monthly DAG, run by real Airflow against the real PostgreSQL, dbt, GX and an SMTP server.
+
+Expected numbers are computed here from the inbox files themselves, independently of the
+pipeline, and compared with what the marts, the ledger, the summary and the e-mail say.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import json
+import os
+import subprocess
+import sys
+from email import policy
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from ingest.config import inbox_dir, reports_dir
+from ingest.demo import write_demo_inbox
+from ingest.registry import load_registry
+from ingest.reporting.smtp_sink import SmtpSink
+from ingest.submissions.model import SubmissionRow
+from ingest.submissions.parse import parse_submission
+from ingest.summary import period_summary
+
+PERIOD = "2026-03"
+DEADLINE = dt.date(2026, 4, 10)
+pytestmark = [pytest.mark.warehouse, pytest.mark.slow]
+
+
+def _expected_from_inbox() -> dict[str, Any]:
+    registry = load_registry()
+    rows: list[SubmissionRow] = []
+    problems = 0
+    on_time = late = 0
+    for path in sorted((inbox_dir() / PERIOD).iterdir()):
+        with path.open("rb") as fp:
+            for item in parse_submission(fp, name=path.name, registry=registry, today=dt.date(2026, 11, 1)):
+                if isinstance(item, SubmissionRow):
+                    rows.append(item)
+                else:
+                    problems += 1
+        received = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC)
+        local_day = received.astimezone(dt.timezone(dt.timedelta(hours=7))).date()
+        if local_day <= DEADLINE:
+            on_time += 1
+        else:
+            late += 1
+    above = {
+        (r.unit_code, r.indicator_code, r.service_code)
+        for r in rows
+        if registry.indicators[r.indicator_code].denominator_kind == "total"
+        and r.denominator is not None
+        and r.numerator > r.denominator
+    }
+    return {
+        "files": len(list((inbox_dir() / PERIOD).iterdir())),
+        "rows": len(rows),
+        "problems": problems,
+        "numerator_sum": sum(r.numerator for r in rows),
+        "above": above,
+        "on_time": on_time,
+        "late": late,
+    }
+
+
+@pytest.fixture(scope="module")
+def monthly_run(warehouse_dsn: str, smtp_sink: SmtpSink) -> dict[str, Any]:
+    n = write_demo_inbox(inbox_dir(), PERIOD)
+    assert n > 100
+    env = dict(os.environ)
+    airflow = Path(sys.executable).with_name("airflow")
+    proc = subprocess.run(
+        [str(airflow), "dags", "test", "d06_monthly_load", "--conf", json.dumps({"period": PERIOD})],
+        env=env, capture_output=True, text=True, timeout=900, check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return {"expected": _expected_from_inbox(), "log": proc.stdout + proc.stderr}
+
+
+def _one(conn: psycopg.Connection[Any], query: str, *args: Any) -> Any:
+    row = conn.execute(query, args).fetchone()
+    assert row is not None
+    return row[0] if len(row) == 1 else row
+
+
+def test_every_file_balances_and_nothing_is_lost(monthly_run: dict[str, Any], warehouse_dsn: str) -> None:
+    exp = monthly_run["expected"]
+    with psycopg.connect(warehouse_dsn) as conn:
+        files, read, loaded, quarantined = _one(
+            conn,
+            "select count(*), sum(rows_read), sum(rows_loaded), sum(rows_quarantined) "
+            "from audit.load_ledger where period = %s",
+            PERIOD,
+        )
+        assert files == exp["files"]
+        assert loaded == exp["rows"] and quarantined == exp["problems"]
+        assert read == loaded + quarantined
+        assert _one(conn, "select count(*) from raw.quarantine") == exp["problems"]
+        assert exp["problems"] > 0, "the demo plants bad rows; they must be quarantined, not dropped"
+
+
+def test_marts_hold_the_submitted_values(monthly_run: dict[str, Any], warehouse_dsn: str) -> None:
+    exp = monthly_run["expected"]
+    with psycopg.connect(warehouse_dsn) as conn:
+        n, total = _one(
+            conn,
+            "select count(*), sum(numerator) from marts.fct_indicator_monthly where period = %s",
+            PERIOD,
+        )
+        assert n == exp["rows"]
+        assert total == exp["numerator_sum"]
+        on_time, late = _one(
+            conn,
+            "select count(*) filter (where timeliness = 'on_time'), count(*) filter (where timeliness = 'late') "
+            "from marts.fct_submission where period = %s",
+            PERIOD,
+        )
+        assert (on_time, late) == (exp["on_time"], exp["late"])
+        assert _one(conn, "select count(*) from marts.dim_unit") == len(load_registry().units)
+
+
+def test_quality_gate_flags_numerator_above_denominator(monthly_run: dict[str, Any], warehouse_dsn: str) -> None:
+    exp = monthly_run["expected"]
+    assert exp["above"], "the demo plants a numerator above its denominator"
+    with psycopg.connect(warehouse_dsn) as conn:
+        success, details = _one(
+            conn,
+            "select success, details from audit.check_result "
+            "where period = %s and check_name = 'numerator_not_above_denominator'",
+            PERIOD,
+        )
+    assert success is False
+    flagged = {(r["unit_code"], r["indicator_code"], r["service_code"]) for r in details["failing_rows"]}
+    assert flagged == exp["above"]
+
+
+def test_one_report_e_mail_in_vietnamese(monthly_run: dict[str, Any], smtp_sink: SmtpSink) -> None:
+    emls = sorted(smtp_sink.outbox.glob("*.eml"))
+    assert len(emls) == 1
+    msg = email.message_from_bytes(emls[0].read_bytes(), policy=policy.default)
+    assert PERIOD in str(msg["Subject"]) and "Đề án 06" in str(msg["Subject"])
+    assert "stp" not in str(msg["To"]) and "cat@angiang.d06.example" in str(msg["To"])
+    html = msg.get_body(preferencelist=("html",))
+    assert html is not None
+    content = html.get_content()
+    assert "Báo cáo chất lượng dữ liệu Đề án 06" in content
+    assert "Tử số không vượt quá mẫu số" in content
+    assert list(reports_dir().glob(f"{PERIOD}/*.html")), "the report is also kept on disk"
+
+
+def test_summary_matches_sql(monthly_run: dict[str, Any], warehouse_dsn: str) -> None:
+    exp = monthly_run["expected"]
+    s = period_summary(PERIOD)
+    assert (s["files"], s["rows_loaded"], s["rows_quarantined"]) == (exp["files"], exp["rows"], exp["problems"])
+    assert s["checks_failed"] >= 1 and s["checks_passed"] >= 1
+    assert s["fct_indicator_monthly_rows_for_period"] == exp["rows"]
+    assert s["email_path"] and Path(s["email_path"]).exists()
+    assert s["report_path"] and Path(s["report_path"]).exists()
+
+
+def test_loading_the_same_files_again_changes_nothing(monthly_run: dict[str, Any], warehouse_dsn: str) -> None:
+    from ingest.pipeline import ingest_period
+
+    totals = ingest_period(PERIOD, run_id="rerun")
+    assert totals["loaded"] == 0 and totals["duplicate"] == monthly_run["expected"]["files"]
+    with psycopg.connect(warehouse_dsn) as conn:
+        assert _one(conn, "select count(*) from audit.load_ledger") == monthly_run["expected"]["files"]
