@@ -35,7 +35,9 @@ MARTS = Asset("d06://warehouse/marts")
     doc_md=__doc__,
     params={
         "period": Param(
-            "", type="string", pattern=r"^(\d{4}-(0[1-9]|1[0-2]))?$",
+            "",
+            type="string",
+            pattern=r"^(\d{4}-(0[1-9]|1[0-2]))?$",
             description="Month to load, YYYY-MM. Empty: the month before the logical date.",
         )
     },

@@ -115,9 +115,7 @@ def write_demo_inbox(
     y, m = map(int, period.split("-"))
     period_end = dt.date(y, m, calendar.monthrange(y, m)[1])
     deadline = dt.datetime(y + (m == 12), m % 12 + 1, 10, 17, 0, tzinfo=dt.UTC)
-    provinces = provinces or [
-        u.code for u in registry.units.values() if u.kind == "province" and u.valid_to is None
-    ]
+    provinces = provinces or [u.code for u in registry.units.values() if u.kind == "province" and u.valid_to is None]
     scope = set().union(*(_provinces_of(registry, p, period_end) for p in provinces))
     units = [u for u in registry.reporting_units(period_end) if u.province_code in scope]
     target = inbox / period
@@ -137,8 +135,10 @@ def write_demo_inbox(
             continue  # already written: keep the bytes (and so the sha256) of the first run
         _write(path, rows, fmt)
         late = fate > 0.88
-        sent = deadline + dt.timedelta(days=rng.randint(1, 9)) if late else deadline - dt.timedelta(
-            days=rng.randint(0, 8), hours=rng.randint(0, 8)
+        sent = (
+            deadline + dt.timedelta(days=rng.randint(1, 9))
+            if late
+            else deadline - dt.timedelta(days=rng.randint(0, 8), hours=rng.randint(0, 8))
         )
         os.utime(path, (sent.timestamp(), sent.timestamp()))
         count += 1
@@ -149,5 +149,8 @@ def _provinces_of(registry: Registry, province: str, day: dt.date) -> set[str]:
     """The province itself on ``day``, or, before the merger, the former provinces it absorbed."""
     if registry.units[province].valid_on(day):
         return {province}
-    return {s.predecessor_code for s in registry.successions if s.successor_code == province
-            and registry.units[s.predecessor_code].kind == "province"}
+    return {
+        s.predecessor_code
+        for s in registry.successions
+        if s.successor_code == province and registry.units[s.predecessor_code].kind == "province"
+    }

@@ -73,8 +73,15 @@ def ingest_period(period: str, *, run_id: str, today: dt.date | None = None) -> 
     start_run(run_id, period)
     registry = load_registry()
     files = inbox_files(period)
-    totals = {"files": len(files), "loaded": 0, "duplicate": 0, "rejected": 0,
-              "rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0}
+    totals = {
+        "files": len(files),
+        "loaded": 0,
+        "duplicate": 0,
+        "rejected": 0,
+        "rows_read": 0,
+        "rows_loaded": 0,
+        "rows_quarantined": 0,
+    }
     with connect() as conn:
         for i, path in enumerate(files, 1):
             outcome = ingest_path(conn, path, batch_id=run_id, registry=registry, period=period, today=today)

@@ -28,8 +28,7 @@ def period_summary(period: str) -> dict[str, Any]:
             (run_id,),
         ).fetchone()
         delivery = conn.execute(
-            "select report_path, message_id from audit.report_delivery where run_id = %s "
-            "order by sent_at desc limit 1",
+            "select report_path, message_id from audit.report_delivery where run_id = %s order by sent_at desc limit 1",
             (run_id,),
         ).fetchone()
         marts = {
@@ -66,8 +65,9 @@ def print_summary(period: str) -> int:
     s = period_summary(period)
     print(f"\nĐề án 06 monthly load — period {s['period']} (run {s['run_id']})")
     print(f"  files loaded       {s['files']} from {s['units']} units ({s['files_rejected']} rejected)")
-    print(f"  rows               {s['rows_read']} read = {s['rows_loaded']} loaded + "
-          f"{s['rows_quarantined']} quarantined")
+    print(
+        f"  rows               {s['rows_read']} read = {s['rows_loaded']} loaded + {s['rows_quarantined']} quarantined"
+    )
     print(f"  quality checks     {s['checks_passed']} passed, {s['checks_failed']} failed")
     print("  marts              " + ", ".join(f"{k}={v}" for k, v in s["marts"].items()))
     print(f"  facts this period  {s['fct_indicator_monthly_rows_for_period']}")

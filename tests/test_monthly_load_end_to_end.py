@@ -76,7 +76,11 @@ def monthly_run(warehouse_dsn: str, smtp_sink: SmtpSink) -> dict[str, Any]:
     airflow = Path(sys.executable).with_name("airflow")
     proc = subprocess.run(
         [str(airflow), "dags", "test", "d06_monthly_load", "--conf", json.dumps({"period": PERIOD})],
-        env=env, capture_output=True, text=True, timeout=900, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return {"expected": _expected_from_inbox(), "log": proc.stdout + proc.stderr}

@@ -80,15 +80,15 @@ _LEVEL_ROLE = {
 }
 _DOC_NUMBER = re.compile(r"^Số\s*:?[^/]*/\s*(?P<kind>[A-ZĐ]{1,6})-(?P<code>[A-ZĐ&]+)", re.IGNORECASE)
 _MONTH = re.compile(
-    r"(?<!\d\s)(?<!\d)tháng\s+(?P<m>\d{1,2})(?:\s*/\s*(?P<y>\d{4})|(?:\s*năm\s+(?P<y2>\d{4})))?",
+    r"(?<!\w)tháng\s+(?P<m>\d{1,2})(?:\s*/\s*(?P<y>\d{4})|(?:\s*năm\s+(?P<y2>\d{4})))?",
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"(?:năm|/)\s*(\d{4})")
 _DATE_PLACE = re.compile(r"^(?P<place>[^\d,]{2,40}),\s*ngày\b", re.IGNORECASE)
-_TINH_X = re.compile(
-    r"(?:tỉnh|thành phố|TỈNH|THÀNH PHỐ)\s+(?P<name>(?:[A-ZĐÀ-Ỹ][\w]*(?:\s*-\s*|\s+)?){1,4})"
-)
-_TITLE_STOP = re.compile(r"^(?:Kính gửi|Thực hiện|Căn cứ|Theo|Triển khai|Nhằm|I\.|1\.)", re.IGNORECASE)
+_TINH_X = re.compile(r"(?<!\w)(?:tỉnh|thành phố|TỈNH|THÀNH PHỐ|Tỉnh|Thành phố)(?!\w)")
+_PROVINCE_REST = re.compile(r"^(?:tỉnh|thành phố)(?:\s+(?!về\b|việc\b)\w+){1,4}$")
+_REPORTS = re.compile(r"(?P<who>[^.;:,]{3,80}?)\s+(?:xin\s+)?báo cáo(?!\w)(?!\s+(?:định kỳ|về việc))")
+_TITLE_STOP = re.compile(r"^(?:Kính gửi|Thực hiện|Căn cứ|I\.|1\.)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,8 @@ def _unit_patterns(registry: Registry) -> list[tuple[str, str, str]]:
         name = re.sub(r"\s*\(.*?\)\s*", " ", name).strip()
         generic = re.sub(r"\s+(tỉnh|thành phố)$", "", name)
         if generic and generic not in out:
-            out[generic] = (unit.role, generic)
+            shown = re.sub(r"\s+(tỉnh|thành phố)\s.*$", "", unit.name_vi.replace(" (cũ)", ""))
+            out[generic] = (unit.role, shown)
     for role, names in _EXTRA_UNIT_NAMES.items():
         for n in names:
             out.setdefault(match_key(n), (role, n))
@@ -146,51 +147,48 @@ def _unit_patterns(registry: Registry) -> list[tuple[str, str, str]]:
     return sorted(((k, r, n) for k, (r, n) in out.items() if len(k) >= 6), key=lambda t: -len(t[0]))
 
 
-def _display(text: str, key: str) -> str:
-    m = re.search(re.escape(key), match_key(text))
-    return key if m is None else key
-
-
-def _role_in(text: str, patterns: list[tuple[str, str, str]]) -> tuple[str, str] | None:
+def _role_in(text: str, patterns: list[tuple[str, str, str]]) -> tuple[str, str, int] | None:
+    """The first unit named in ``text``: (role, name as matched, end offset in the folded text)."""
     key = match_key(text)
-    best: tuple[int, str, str] | None = None
-    for pkey, role, _name in patterns:
+    best: tuple[int, str, str, int] | None = None
+    for pkey, role, name in patterns:
         m = re.search(r"(?<!\w)" + re.escape(pkey) + r"(?!\w)", key)
         if m and (best is None or m.start() < best[0]):
-            best = (m.start(), role, key[m.start() : m.end()])
+            best = (m.start(), role, name, m.end())
     m = _COMMITTEE.search(key)
     if m and (best is None or m.start() < best[0]):
-        best = (m.start(), _LEVEL_ROLE[m.group("level")], key[m.start() : m.end()])
-    return None if best is None else (best[1], best[2])
+        best = (m.start(), _LEVEL_ROLE[m.group("level")], "Ủy ban nhân dân " + m.group("level"), m.end())
+    return None if best is None else (best[1], best[2], best[3])
 
 
 def _sender_from_block(block: Sequence[str], patterns: list[tuple[str, str, str]]) -> tuple[str, str] | None:
     # The sender block: "UBND TỈNH AN GIANG" / "SỞ TƯ PHÁP".  The last unit named is the most
     # specific (the parent comes first); a committee line may wrap ("ỦY BAN NHÂN DÂN" / "TỈNH X").
-    joined = " ".join(block)
     found: tuple[str, str] | None = None
-    for line in block:
-        hit = _role_in(line, patterns)
+    for i, line in enumerate(block):
+        hit = _role_in(line, patterns) or _role_in(" ".join(block[i : i + 2]), patterns)
         if hit:
-            found = hit
-    if found is None:
-        found = _role_in(joined, patterns)
+            found = (hit[0], hit[1])
     return found
 
 
 def _find_province(texts: Sequence[str]) -> str | None:
+    """The first ``tỉnh X`` / ``thành phố X`` whose X is capitalised (a known province if possible)."""
     for text in texts:
         for m in _TINH_X.finditer(text):
-            words = m.group("name").strip(" -")
-            key = match_key(words)
+            words: list[str] = []
+            for w in text[m.end() :].split()[:4]:
+                w = w.strip(",.;:()“”\"")
+                if not w or not (w[0].isupper() or w == "-"):
+                    break
+                words.append(w)
+            if not words:
+                continue
+            key = match_key(" ".join(words))
             for pkey, name in sorted(_PROVINCE_BY_KEY.items(), key=lambda kv: -len(kv[0])):
                 if key == pkey or key.startswith(pkey + " "):
                     return name
-            if m.group(0).isupper() or words:
-                parts = words.split()
-                cap = " ".join(parts[:3]).title() if m.group(0).isupper() else " ".join(parts[:2])
-                if cap:
-                    return cap
+            return " ".join(w.capitalize() if w.isupper() else w for w in words[:2])
     return None
 
 
@@ -228,7 +226,7 @@ def read_header(lines: Sequence[str], registry: Registry | None = None) -> Repor
         for t in cleaned[kind_at + 1 : kind_at + 12]:
             if not t:
                 continue
-            if _TITLE_STOP.match(t) or len(t) > 200 or len(title_parts) >= 3:
+            if title_parts and (_TITLE_STOP.match(t) or len(t) > 200 or len(title_parts) >= 3):
                 break
             title_parts.append(t)
             if t.endswith((".", ";")):
@@ -253,13 +251,13 @@ def read_header(lines: Sequence[str], registry: Registry | None = None) -> Repor
                     hit = (code, code)
                 break
     if hit is None:
-        reports = re.compile(r"(?P<who>[^.;:,]{3,80}?)\s+(?:xin\s+)?báo cáo\b(?!\s+(?:định kỳ|về việc))")
+        # "Sở Tư pháp (tỉnh An Giang) báo cáo ...": the unit must end right before "báo cáo".
         for t in body:
-            for m in reports.finditer(t):
+            for m in _REPORTS.finditer(t):
                 found = _role_in(m.group("who"), patterns)
-                who_key = match_key(m.group("who"))
-                if found and who_key.endswith(found[1]) or (found and len(who_key) - len(found[1]) < 30):
-                    hit = found
+                rest = match_key(m.group("who"))[found[2] :].strip() if found else ""
+                if found and (not rest or _PROVINCE_REST.match(rest)):
+                    hit = (found[0], found[1])
                     break
             if hit:
                 break
@@ -268,7 +266,8 @@ def read_header(lines: Sequence[str], registry: Registry | None = None) -> Repor
 
     # Period.
     period = _period(title) if title else None
-    if period is None and title is None:
+    span_title = bool(title and re.search(r"quý|quí|\d\s+tháng|năm\s+\d{4}\s*$", title, re.IGNORECASE))
+    if period is None and kind != "KẾ HOẠCH" and not span_title:
         for t in body:
             m = re.search(r"báo cáo[^.]{0,160}?tháng\s+\d", t, re.IGNORECASE)
             if m:

@@ -72,15 +72,11 @@ def _meta(name: str, description_vi: str) -> dict[str, str]:
 
 def _asset_queries(period: str, registry: Registry) -> dict[str, str]:
     """One query per batch the suites validate; indicator sets come from the registry."""
-    total_kind = ", ".join(
-        f"'{i.code}'" for i in registry.indicators.values() if i.denominator_kind == "total"
-    )
+    total_kind = ", ".join(f"'{i.code}'" for i in registry.indicators.values() if i.denominator_kind == "total")
     fct = f"{MARTS}.fct_indicator_monthly"
     return {
         "indicator_values": f"select * from {fct} where period = '{period}'",
-        "total_kind_values": (
-            f"select * from {fct} where period = '{period}' and indicator_code in ({total_kind})"
-        ),
+        "total_kind_values": (f"select * from {fct} where period = '{period}' and indicator_code in ({total_kind})"),
         "stated_rates": (
             f"select *, abs(reported_rate_pct - computed_rate_pct) as rate_gap_pp from {fct} "
             f"where period = '{period}' and reported_rate_pct is not null and computed_rate_pct is not null"
@@ -103,21 +99,26 @@ def build_suites(context: Any, registry: Registry) -> dict[str, gx.ExpectationSu
                 min_value=1, meta=_meta("period_has_data", "Kỳ báo cáo có số liệu được nạp")
             ),
             gxe.ExpectColumnValuesToBeInSet(
-                column="indicator_code", value_set=indicator_codes,
+                column="indicator_code",
+                value_set=indicator_codes,
                 meta=_meta("indicator_in_registry", "Mã chỉ tiêu thuộc danh mục chỉ tiêu"),
             ),
             gxe.ExpectColumnValuesToBeInSet(
-                column="service_code", value_set=service_codes,
+                column="service_code",
+                value_set=service_codes,
                 meta=_meta("service_in_registry", "Mã dịch vụ thuộc danh mục 25 dịch vụ công thiết yếu"),
             ),
             gxe.ExpectColumnValuesToBeBetween(
-                column="numerator", min_value=0,
+                column="numerator",
+                min_value=0,
                 meta=_meta("numerator_non_negative", "Tử số là số không âm"),
             ),
         ],
         "total_kind_values": [
             gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A="denominator", column_B="numerator", or_equal=True,
+                column_A="denominator",
+                column_B="numerator",
+                or_equal=True,
                 ignore_row_if="either_value_is_missing",
                 meta=_meta(
                     "numerator_not_above_denominator",
@@ -127,7 +128,8 @@ def build_suites(context: Any, registry: Registry) -> dict[str, gx.ExpectationSu
         ],
         "stated_rates": [
             gxe.ExpectColumnValuesToBeBetween(
-                column="rate_gap_pp", max_value=RATE_TOLERANCE_PP,
+                column="rate_gap_pp",
+                max_value=RATE_TOLERANCE_PP,
                 meta=_meta(
                     "stated_rate_matches_figures",
                     f"Tỷ lệ đơn vị ghi khớp với tử số ÷ mẫu số (sai lệch tối đa {RATE_TOLERANCE_PP} điểm %)",
@@ -136,7 +138,9 @@ def build_suites(context: Any, registry: Registry) -> dict[str, gx.ExpectationSu
         ],
         "submissions": [
             gxe.ExpectColumnValuesToBeInSet(
-                column="timeliness", value_set=["on_time"], mostly=ON_TIME_SHARE,
+                column="timeliness",
+                value_set=["on_time"],
+                mostly=ON_TIME_SHARE,
                 meta=_meta(
                     "units_report_on_time",
                     f"Ít nhất {int(ON_TIME_SHARE * 100)}% đơn vị nộp báo cáo đúng hạn",
@@ -191,9 +195,7 @@ def run_quality_gate(period: str, *, run_id: str, registry: Registry | None = No
     # The datasource config keeps a ${...} reference; the secret stays in the environment.
     os.environ.setdefault("WAREHOUSE_DSN", warehouse_dsn())
     context = _context()
-    datasource = context.data_sources.add_or_update_postgres(
-        name=DATASOURCE, connection_string="${WAREHOUSE_DSN}"
-    )
+    datasource = context.data_sources.add_or_update_postgres(name=DATASOURCE, connection_string="${WAREHOUSE_DSN}")
     suites = build_suites(context, registry)
     validations = []
     for asset_name, query in _asset_queries(period, registry).items():
@@ -237,8 +239,13 @@ def store_results(outcome: QualityOutcome) -> None:
                    (run_id, period, check_name, description_vi, success, evaluated, unexpected, details)
                    values (%s, %s, %s, %s, %s, %s, %s, %s)""",
                 (
-                    outcome.run_id, outcome.period, r.check_name, r.description_vi, r.success,
-                    r.evaluated if isinstance(r.evaluated, int) else None, r.unexpected,
+                    outcome.run_id,
+                    outcome.period,
+                    r.check_name,
+                    r.description_vi,
+                    r.success,
+                    r.evaluated if isinstance(r.evaluated, int) else None,
+                    r.unexpected,
                     json.dumps({"failing_rows": r.failing_rows[:200]}, ensure_ascii=False),
                 ),
             )

@@ -38,8 +38,12 @@ def send_report(
     """Send the HTML report at ``report_path``; return the Message-ID."""
     settings = settings or smtp_settings()
     msg = build_message(
-        subject=subject, html=report_path.read_text(encoding="utf-8"), text=text,
-        sender=settings.sender, to=to, cc=cc,
+        subject=subject,
+        html=report_path.read_text(encoding="utf-8"),
+        text=text,
+        sender=settings.sender,
+        to=to,
+        cc=cc,
     )
     with smtplib.SMTP(settings.host, settings.port, timeout=30) as smtp:
         if settings.starttls:

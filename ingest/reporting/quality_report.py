@@ -94,16 +94,25 @@ def collect(period: str, run_id: str, registry: Registry | None = None) -> Repor
                     **r,
                     "unit_name": _unit_name(registry, r.get("unit_code")),
                     "indicator_name": registry.indicators[r["indicator_code"]].name_vi
-                    if r.get("indicator_code") in registry.indicators else r.get("indicator_code"),
-                    "service_name": "" if r.get("service_code") in (None, NO_SERVICE)
+                    if r.get("indicator_code") in registry.indicators
+                    else r.get("indicator_code"),
+                    "service_name": ""
+                    if r.get("service_code") in (None, NO_SERVICE)
                     else registry.services[r["service_code"]].name_vi
-                    if r.get("service_code") in registry.services else r.get("service_code"),
+                    if r.get("service_code") in registry.services
+                    else r.get("service_code"),
                 }
                 for r in (details or {}).get("failing_rows", [])
             ]
             data.checks.append(
-                {"check_name": name, "description_vi": desc, "success": success, "evaluated": evaluated,
-                 "unexpected": unexpected, "failing_rows": rows}
+                {
+                    "check_name": name,
+                    "description_vi": desc,
+                    "success": success,
+                    "evaluated": evaluated,
+                    "unexpected": unexpected,
+                    "failing_rows": rows,
+                }
             )
         cur = conn.execute(
             "select unit_code, timeliness, received_at, completeness from marts.fct_submission "
@@ -114,8 +123,12 @@ def collect(period: str, run_id: str, registry: Registry | None = None) -> Repor
         for unit_code, timeliness, received_at, completeness in cur.fetchall():
             counts["expected"] += 1
             counts[timeliness] += 1
-            entry = {"unit_code": unit_code, "unit_name": _unit_name(registry, unit_code),
-                     "received_at": received_at, "completeness": completeness}
+            entry = {
+                "unit_code": unit_code,
+                "unit_name": _unit_name(registry, unit_code),
+                "received_at": received_at,
+                "completeness": completeness,
+            }
             if timeliness == "late":
                 data.late_units.append(entry)
             elif timeliness == "missing":
@@ -134,8 +147,9 @@ _env = jinja2.Environment(
 )
 _env.filters["vn"] = lambda n: "" if n is None else f"{n:,}".replace(",", ".")
 _env.filters["pct"] = lambda x: "" if x is None else f"{100 * float(x):.1f}".replace(".", ",") + "%"
-_env.filters["when"] = lambda t: "" if t is None else t.astimezone(
-    dt.timezone(dt.timedelta(hours=7))).strftime("%H:%M ngày %d/%m/%Y")
+_env.filters["when"] = lambda t: (
+    "" if t is None else t.astimezone(dt.timezone(dt.timedelta(hours=7))).strftime("%H:%M ngày %d/%m/%Y")
+)
 
 
 def render(data: ReportData) -> str:

@@ -28,7 +28,7 @@ class _WriteEml:
     def __init__(self, outbox: Path) -> None:
         self.outbox = outbox
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd API)
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.outbox.mkdir(parents=True, exist_ok=True)
         content: bytes = envelope.original_content or envelope.content
         match = re.search(rb"^Message-ID:\s*<?([^>\r\n]+)>?", content, re.IGNORECASE | re.MULTILINE)
@@ -99,7 +99,10 @@ def start_daemon(state_dir: Path, outbox: Path, port: int) -> int:
     log = (state_dir / "smtp-sink.log").open("ab")
     proc = subprocess.Popen(
         [sys.executable, "-m", "ingest.reporting.smtp_sink", str(outbox), str(port)],
-        stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True,
+        stdout=log,
+        stderr=log,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
     )
     for _ in range(50):
         if _port_open(port):

@@ -38,13 +38,33 @@ STRUCTURED_SUFFIXES = (".csv", ".xlsx", ".json")
 NARRATIVE_SUFFIXES = (".docx", ".pdf", ".txt")
 
 ROW_COLUMNS = [
-    "file_id", "row_no", "unit_code", "period", "indicator_code", "service_code", "numerator",
-    "denominator", "reported_rate", "note", "flags", "source_kind", "source_line", "snippet",
-    "batch_id", "source_sha256",
+    "file_id",
+    "row_no",
+    "unit_code",
+    "period",
+    "indicator_code",
+    "service_code",
+    "numerator",
+    "denominator",
+    "reported_rate",
+    "note",
+    "flags",
+    "source_kind",
+    "source_line",
+    "snippet",
+    "batch_id",
+    "source_sha256",
 ]
 QUARANTINE_COLUMNS = [
-    "file_id", "row_no", "column_name", "raw_value", "reason_code", "reason_vi", "reason_en",
-    "raw_row", "batch_id",
+    "file_id",
+    "row_no",
+    "column_name",
+    "raw_value",
+    "reason_code",
+    "reason_vi",
+    "reason_en",
+    "raw_row",
+    "batch_id",
 ]
 
 
@@ -137,10 +157,22 @@ def ingest_bytes(
             returning file_id
             """,
             (
-                batch_id, file_name, source_kind, sha256, len(data), unit_code, period, received_at,
-                status, len(rows) + len(problems), len(rows), len(problems),
-                error.reason_code if error else None, error.reason_vi if error else None,
-                str(error) if error else None, str(archive),
+                batch_id,
+                file_name,
+                source_kind,
+                sha256,
+                len(data),
+                unit_code,
+                period,
+                received_at,
+                status,
+                len(rows) + len(problems),
+                len(rows),
+                len(problems),
+                error.reason_code if error else None,
+                error.reason_vi if error else None,
+                str(error) if error else None,
+                str(archive),
             ),
         ).fetchone()
         copy_rows(
@@ -148,9 +180,24 @@ def ingest_bytes(
             "raw.submission_row",
             ROW_COLUMNS,
             (
-                (file_id, r.row_no, r.unit_code, r.period, r.indicator_code, r.service_code, r.numerator,
-                 r.denominator, r.reported_rate, r.note, list(r.flags), source_kind,
-                 getattr(r, "source_line", None), getattr(r, "snippet", None), batch_id, sha256)
+                (
+                    file_id,
+                    r.row_no,
+                    r.unit_code,
+                    r.period,
+                    r.indicator_code,
+                    r.service_code,
+                    r.numerator,
+                    r.denominator,
+                    r.reported_rate,
+                    r.note,
+                    list(r.flags),
+                    source_kind,
+                    getattr(r, "source_line", None),
+                    getattr(r, "snippet", None),
+                    batch_id,
+                    sha256,
+                )
                 for r in rows
             ),
         )
@@ -159,19 +206,42 @@ def ingest_bytes(
             "raw.quarantine",
             QUARANTINE_COLUMNS,
             (
-                (file_id, p.row_no, p.column, p.raw_value, p.reason_code, p.reason_vi, p.reason_en,
-                 json.dumps(p.raw_row, ensure_ascii=False), batch_id)
+                (
+                    file_id,
+                    p.row_no,
+                    p.column,
+                    p.raw_value,
+                    p.reason_code,
+                    p.reason_vi,
+                    p.reason_en,
+                    json.dumps(p.raw_row, ensure_ascii=False),
+                    batch_id,
+                )
                 for p in problems
             ),
         )
     held = _is_period_closed(conn, period)
     outcome = FileOutcome(
-        file_name, sha256, status, file_id, source_kind, unit_code, period,
-        len(rows) + len(problems), len(rows), len(problems), held, str(error) if error else None,
+        file_name,
+        sha256,
+        status,
+        file_id,
+        source_kind,
+        unit_code,
+        period,
+        len(rows) + len(problems),
+        len(rows),
+        len(problems),
+        held,
+        str(error) if error else None,
     )
     log.info(
         "%s: %s, %d rows read, %d loaded, %d quarantined%s",
-        file_name, status, outcome.rows_read, outcome.rows_loaded, outcome.rows_quarantined,
+        file_name,
+        status,
+        outcome.rows_read,
+        outcome.rows_loaded,
+        outcome.rows_quarantined,
         " (period closed: held)" if held else "",
     )
     return outcome

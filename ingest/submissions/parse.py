@@ -374,9 +374,7 @@ def _check_signature(spool: IO[bytes], fmt: Format, name: str) -> None:
         if head.startswith(_OLE):
             raise submission_error(Reason.PROTECTED_OR_LEGACY_EXCEL, name)
         if not head.startswith(b"PK\x03\x04"):
-            raise submission_error(
-                Reason.CONTENT_MISMATCH, name, extension=extension, detected=detected or "CSV/TXT"
-            )
+            raise submission_error(Reason.CONTENT_MISMATCH, name, extension=extension, detected=detected or "CSV/TXT")
     elif detected is not None:
         raise submission_error(Reason.CONTENT_MISMATCH, name, extension=extension, detected=detected)
 
@@ -392,11 +390,12 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 )
 
 
-def _text_encoding(spool: IO[bytes], name: str) -> str:
+def _text_encoding(spool: IO[bytes], name: str, *, rows_are_lines: bool = True) -> str:
     """The encoding of a text file: a BOM's, UTF-16 without BOM, UTF-8, else Windows-1258.
 
-    Windows-1258 is chosen only when the bytes before the first invalid UTF-8 sequence hold no
-    valid non-ASCII UTF-8: a UTF-8 file with one stray byte is refused, not turned to mojibake.
+    Windows-1258 is chosen only when the bytes before the first invalid UTF-8 sequence are all
+    ASCII: a UTF-8 file with one stray byte is refused, not turned into mojibake.  Errors name
+    the line of the bad byte when ``rows_are_lines`` (CSV).
     """
     head = spool.read(_CHUNK)
     spool.seek(0)
@@ -405,12 +404,16 @@ def _text_encoding(spool: IO[bytes], name: str) -> str:
             return encoding
     if b"\x00" in head:
         return _utf16_without_bom(head, name)
-    error_at = _utf8_error_offset(spool)
-    if error_at is None:
+    utf8_error = _utf8_error_offset(spool)
+    if utf8_error is None:
         return "utf-8"
-    if not _prefix_is_ascii(spool, error_at):
-        raise submission_error(Reason.UNDECODABLE_TEXT, name)
-    return "cp1258"
+    ascii_before, line = _scan_prefix(spool, utf8_error)
+    if ascii_before:
+        cp1258_error = _cp1258_error_offset(spool)
+        if cp1258_error is None:
+            return "cp1258"
+        line = _scan_prefix(spool, cp1258_error)[1]
+    raise submission_error(Reason.UNDECODABLE_TEXT, name, row=line if rows_are_lines else None)
 
 
 def _utf8_error_offset(spool: IO[bytes]) -> int | None:
@@ -434,16 +437,36 @@ def _utf8_error_offset(spool: IO[bytes]) -> int | None:
         spool.seek(0)
 
 
-def _prefix_is_ascii(spool: IO[bytes], end: int) -> bool:
-    """Whether the first ``end`` bytes are ASCII (bytes that decoded as UTF-8 and are not
-    ASCII are multi-byte UTF-8 characters: then the file is UTF-8 with bad bytes, not cp1258)."""
+_CP1258_UNDEFINED = re.compile(rb"[\x81\x8a\x8d-\x90\x9a\x9d\x9e]")
+
+
+def _cp1258_error_offset(spool: IO[bytes]) -> int | None:
+    """Offset of the first byte Windows-1258 leaves undefined, ``None`` when there is none."""
+    consumed = 0
     try:
-        while end > 0:
-            chunk = spool.read(min(_CHUNK, end))
-            if not chunk or not chunk.isascii():
-                return not chunk
+        while chunk := spool.read(_CHUNK):
+            match = _CP1258_UNDEFINED.search(chunk)
+            if match:
+                return consumed + match.start()
+            consumed += len(chunk)
+        return None
+    finally:
+        spool.seek(0)
+
+
+def _scan_prefix(spool: IO[bytes], end: int) -> tuple[bool, int]:
+    """Whether the first ``end`` bytes are ASCII, and the line number of byte ``end``.
+
+    Bytes before a UTF-8 error that are not ASCII are valid multi-byte UTF-8 characters: such
+    a file is UTF-8 with bad bytes, not Windows-1258.
+    """
+    is_ascii, newlines = True, 0
+    try:
+        while end > 0 and (chunk := spool.read(min(_CHUNK, end))):
+            is_ascii = is_ascii and chunk.isascii()
+            newlines += chunk.count(b"\n")
             end -= len(chunk)
-        return True
+        return is_ascii, newlines + 1
     finally:
         spool.seek(0)
 
@@ -488,12 +511,10 @@ def _csv_rows(spool: IO[bytes], name: str) -> Iterator[tuple[int, list[Cell]]]:
             if row_no == 1 and skip_hint:
                 continue
             yield row_no, list(fields[:MAX_COLUMNS])
-    except UnicodeDecodeError as exc:
-        raise submission_error(Reason.UNDECODABLE_TEXT, name, row=row_no + 1) from exc
+    except UnicodeDecodeError as exc:  # UTF-16/32 only; decoding reads ahead, so no row
+        raise submission_error(Reason.UNDECODABLE_TEXT, name) from exc
     except csv.Error as exc:
         raise submission_error(Reason.MALFORMED_CSV, name, row=row_no + 1) from exc
-    finally:
-        text.detach()
 
 
 def _csv_records(spool: IO[bytes], name: str) -> Iterator[_Record]:
@@ -517,7 +538,7 @@ def _json_error(name: str, text: str, pos: int, index: int | None = None) -> Sub
 
 def _json_objects(spool: IO[bytes], name: str) -> Iterator[tuple[int, dict[str, object]]]:
     """The objects of a top-level JSON list, decoded one at a time, numbered from 1."""
-    wrapper = io.TextIOWrapper(spool, encoding=_text_encoding(spool, name))
+    wrapper = io.TextIOWrapper(spool, encoding=_text_encoding(spool, name, rows_are_lines=False))
     try:
         text = wrapper.read()  # bounded by max_bytes; the objects are decoded one by one
     except UnicodeDecodeError as exc:
@@ -561,7 +582,8 @@ def _json_cell(value: object) -> Cell:
 
 
 def _json_records(spool: IO[bytes], name: str) -> Iterator[_Record]:
-    """Each object is matched by its own keys; the first must name every required column."""
+    """Each object is matched by its own keys; the first non-blank one must name every required
+    column (a later one without a required key gives a missing-value problem)."""
     counter = _RowCount(name)
     for index, obj in _json_objects(spool, name):
         labels = [_nfc(k).strip() for k in obj]
@@ -574,11 +596,11 @@ def _json_records(spool: IO[bytes], name: str) -> Iterator[_Record]:
                 column=duplicate,
                 column_vi=_BY_NAME[duplicate].label_vi,
             )
-        if index == 1 and _missing(columns):
-            _require_header(_NoHeader(1, _missing(columns)), name)
         cells = [_json_cell(v) for v in obj.values()]
         if _is_blank(cells):
             continue
+        if counter.count == 0 and _missing(columns):
+            _require_header(_NoHeader(index, _missing(columns)), name)
         counter.add(index)
         values = {column: cells[i] for i, column in columns.items()}
         yield _Record(index, values, {k: _raw_text(c) for k, c in zip(obj, cells, strict=True)})
@@ -629,9 +651,7 @@ def _check_archive(spool: IO[bytes], name: str) -> None:
             raise submission_error(Reason.ARCHIVE_RATIO, name, member=info.filename, ratio=ratio)
         total += info.file_size
         if total > MAX_UNCOMPRESSED_BYTES:
-            raise submission_error(
-                Reason.ARCHIVE_TOO_LARGE, name, limit_mb=f"{MAX_UNCOMPRESSED_BYTES / 1_000_000:g}"
-            )
+            raise submission_error(Reason.ARCHIVE_TOO_LARGE, name, limit_mb=f"{MAX_UNCOMPRESSED_BYTES / 1_000_000:g}")
 
 
 def _open_workbook(spool: IO[bytes], name: str, *, data_only: bool) -> openpyxl.Workbook:
@@ -691,7 +711,10 @@ def _sheet_rows(
         row_no += 1
         if row_no > EXCEL_MAX_ROW:
             raise submission_error(Reason.TOO_MANY_ROWS, name, row=row_no, limit=EXCEL_MAX_ROW)
-        yield row_no, [_xlsx_cell(c, f) for c, f in zip_longest(*pair)]
+        cells, formulas = pair
+        if formulas.count(None) == len(formulas):
+            continue  # blank (cheap test: a sheet may declare rows far apart)
+        yield row_no, [_xlsx_cell(c, f) for c, f in zip_longest(cells, formulas)]
 
 
 def _xlsx_records(spool: IO[bytes], name: str) -> Iterator[_Record]:
@@ -920,9 +943,7 @@ class _RowChecker:
         return rate
 
 
-def _flags(
-    indicator: Indicator, numerator: int, denominator: int | None, rate: Decimal | None
-) -> tuple[str, ...]:
+def _flags(indicator: Indicator, numerator: int, denominator: int | None, rate: Decimal | None) -> tuple[str, ...]:
     """Soft findings: the row loads, the report shows them."""
     flags: list[str] = []
     if denominator is not None and indicator.denominator_kind == "total" and numerator > denominator:

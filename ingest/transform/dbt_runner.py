@@ -54,9 +54,7 @@ def run_dbt(args: Sequence[str], *, dsn: str | None = None) -> DbtResult:
     exe = Path(sys.executable).with_name("dbt")
     cmd = [str(exe) if exe.exists() else "dbt", *args]
     log.info("running %s", " ".join(cmd))
-    proc = subprocess.run(
-        cmd, cwd=dbt_dir(), env=dbt_env(dsn), capture_output=True, text=True, check=False
-    )
+    proc = subprocess.run(cmd, cwd=dbt_dir(), env=dbt_env(dsn), capture_output=True, text=True, check=False)
     output = proc.stdout + proc.stderr
     if proc.returncode != 0:
         tail = "\n".join(output.splitlines()[-40:])

@@ -23,7 +23,7 @@ def connect(dsn: str | None = None, *, autocommit: bool = False) -> Iterator[psy
 def init_schema(conn: psycopg.Connection[Any]) -> None:
     """Create the landing, registry and audit tables if they do not exist."""
     ddl = resources.files("ingest.warehouse").joinpath("schema.sql").read_text(encoding="utf-8")
-    conn.execute(ddl)  # type: ignore[arg-type]  # trusted, packaged DDL
+    conn.execute(ddl.encode())  # trusted, packaged DDL
 
 
 def copy_rows(

@@ -14,18 +14,45 @@ NO_SERVICE_NAME_VI = "Không theo dịch vụ / tổng hợp"
 
 def sync_registry(conn: psycopg.Connection[Any], registry: Registry) -> dict[str, int]:
     """Replace the registry tables with ``registry``'s content in one transaction; return row counts."""
-    conn.execute("truncate registry.indicator, registry.indicator_reporter, registry.service, "
-                 "registry.unit, registry.unit_succession")
+    conn.execute(
+        "truncate registry.indicator, registry.indicator_reporter, registry.service, "
+        "registry.unit, registry.unit_succession"
+    )
     counts = {
         "indicator": copy_rows(
             conn,
             "registry.indicator",
-            ["indicator_code", "name_vi", "name_en", "domain", "domain_name_vi", "numerator_definition",
-             "denominator_definition", "denominator_kind", "measure_type", "count_unit", "has_service",
-             "target_pct", "target_date"],
+            [
+                "indicator_code",
+                "name_vi",
+                "name_en",
+                "domain",
+                "domain_name_vi",
+                "numerator_definition",
+                "denominator_definition",
+                "denominator_kind",
+                "measure_type",
+                "count_unit",
+                "has_service",
+                "target_pct",
+                "target_date",
+            ],
             (
-                (i.code, i.name_vi, i.name_en, i.domain, i.domain_name_vi, i.numerator, i.denominator,
-                 i.denominator_kind, i.measure_type, i.count_unit, i.has_service, i.target_pct, i.target_date)
+                (
+                    i.code,
+                    i.name_vi,
+                    i.name_en,
+                    i.domain,
+                    i.domain_name_vi,
+                    i.numerator,
+                    i.denominator,
+                    i.denominator_kind,
+                    i.measure_type,
+                    i.count_unit,
+                    i.has_service,
+                    i.target_pct,
+                    i.target_date,
+                )
                 for i in registry.indicators.values()
             ),
         ),
@@ -50,11 +77,29 @@ def sync_registry(conn: psycopg.Connection[Any], registry: Registry) -> dict[str
         "unit": copy_rows(
             conn,
             "registry.unit",
-            ["unit_code", "unit_name", "unit_kind", "parent_code", "province_code", "gso_code",
-             "valid_from", "valid_to", "contact_email"],
+            [
+                "unit_code",
+                "unit_name",
+                "unit_kind",
+                "parent_code",
+                "province_code",
+                "gso_code",
+                "valid_from",
+                "valid_to",
+                "contact_email",
+            ],
             (
-                (u.code, u.name_vi, u.kind, u.parent_code, u.province_code, u.gso_code, u.valid_from,
-                 u.valid_to, u.contact_email)
+                (
+                    u.code,
+                    u.name_vi,
+                    u.kind,
+                    u.parent_code,
+                    u.province_code,
+                    u.gso_code,
+                    u.valid_from,
+                    u.valid_to,
+                    u.contact_email,
+                )
                 for u in registry.units.values()
             ),
         ),

@@ -54,9 +54,7 @@ def data_rows(rows: Sequence[Row]) -> int:
     return sum(1 for r in rows if any(str(c).strip() for c in r if c is not None))
 
 
-def csv_bytes(
-    rows: Sequence[Row], header: Row = HEADER_VI, *, delimiter: str = ",", encoding: str = "utf-8"
-) -> bytes:
+def csv_bytes(rows: Sequence[Row], header: Row = HEADER_VI, *, delimiter: str = ",", encoding: str = "utf-8") -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
     writer.writerow(header)

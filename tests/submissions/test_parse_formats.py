@@ -17,7 +17,16 @@ from ingest.submissions.model import RowProblem, SubmissionRow
 
 from .files import CORPUS, HEADER_EN, HEADER_VI, csv_bytes, json_bytes, loaded, row, xlsx_bytes
 
-HEADER_VI_DIACRITICS = ["Mã đơn vị", "Kỳ báo cáo", "Mã chỉ tiêu", "Mã dịch vụ", "Tử số", "Mẫu số", "Tỷ lệ", "Ghi chú"]
+HEADER_VI_DIACRITICS = [
+    "Mã đơn vị",
+    "Kỳ báo cáo",
+    "Mã chỉ tiêu",
+    "Mã dịch vụ",
+    "Tử số",
+    "Mẫu số",
+    "Tỷ lệ",
+    "Ghi chú",
+]
 NOTE = "Đã rà soát, cập nhật đầy đủ dữ liệu hộ tịch"
 ROWS = [
     row(indicator="DVC_ONLINE_RECEIVED", service="DV12", numerator="2.076", denominator="2.076", rate="100%"),
@@ -34,7 +43,11 @@ def assert_rows(items):
         2076,
         Decimal("100"),
     )
-    assert (second.numerator, second.denominator, second.reported_rate) == (1597452, 1600000, Decimal("99.84"))
+    assert (second.numerator, second.denominator, second.reported_rate) == (
+        1597452,
+        1600000,
+        Decimal("99.84"),
+    )
     assert second.note == NOTE
     assert unicodedata.is_normalized("NFC", second.note)
 
@@ -114,7 +127,11 @@ def test_xlsx_typed_cells(parse):
     assert (first.numerator, first.denominator, first.reported_rate) == (2076, 2080, Decimal("99.84"))
     assert second.period == "2026-03"
     assert isinstance(third, RowProblem)
-    assert (third.reason_code, third.column, third.raw_value) == ("date_not_a_number", "numerator", "2026-03-05")
+    assert (third.reason_code, third.column, third.raw_value) == (
+        "date_not_a_number",
+        "numerator",
+        "2026-03-05",
+    )
 
 
 def test_xlsx_prefers_the_du_lieu_sheet(parse):
@@ -136,7 +153,11 @@ def test_xlsx_formula_without_cached_value(parse):
     items = parse(xlsx_bytes(ROWS, edit=formula), "formula.xlsx", rows=2)
     problem = items[1]
     assert isinstance(problem, RowProblem)
-    assert (problem.reason_code, problem.column, problem.raw_value) == ("formula_without_value", "numerator", "=1597452")
+    assert (problem.reason_code, problem.column, problem.raw_value) == (
+        "formula_without_value",
+        "numerator",
+        "=1597452",
+    )
     assert problem.reason_en == "formula without a cached value: open and save the file in Excel"
 
 
@@ -178,4 +199,9 @@ def test_json_row_problem_keeps_raw_values(parse):
     (problem,) = parse(json.dumps(objects).encode(), "neg.json", rows=1)
     assert isinstance(problem, RowProblem)
     assert (problem.reason_code, problem.raw_value, problem.row_no) == ("negative_number", "-5", 1)
-    assert problem.raw_row == {"unit_code": "AG.STP", "period": "2026-03", "indicator_code": "HT_SCANNED", "numerator": "-5"}
+    assert problem.raw_row == {
+        "unit_code": "AG.STP",
+        "period": "2026-03",
+        "indicator_code": "HT_SCANNED",
+        "numerator": "-5",
+    }

@@ -65,7 +65,11 @@ def test_unit_valid_in_its_months(parse, unit, period):
 def test_codes_match_without_regard_to_case(parse):
     item = one(parse, row(unit="ag.stp", indicator="dvc_online_received", service="dv12"))
     assert isinstance(item, SubmissionRow)
-    assert (item.unit_code, item.indicator_code, item.service_code) == ("AG.STP", "DVC_ONLINE_RECEIVED", "DV12")
+    assert (item.unit_code, item.indicator_code, item.service_code) == (
+        "AG.STP",
+        "DVC_ONLINE_RECEIVED",
+        "DV12",
+    )
 
 
 def test_unknown_indicator(parse):
@@ -157,7 +161,13 @@ def test_numerator_above_denominator_loads_flagged(parse):
 
 
 def test_target_kind_may_exceed_its_quota(parse):
-    r = row(unit="AG.X.CHAUDOC", indicator="VNEID_REGISTERED", numerator="12.500", denominator="12.000", rate="104,17")
+    r = row(
+        unit="AG.X.CHAUDOC",
+        indicator="VNEID_REGISTERED",
+        numerator="12.500",
+        denominator="12.000",
+        rate="104,17",
+    )
     item = one(parse, r)
     assert isinstance(item, SubmissionRow)
     assert (item.flags, item.reported_rate) == ((), Decimal("104.17"))
@@ -201,7 +211,17 @@ def test_service_given_for_an_indicator_without_services(parse):
 
 
 def test_raw_row_keeps_the_cells_under_the_headers_as_written(parse):
-    header = ["Mã đơn vị", "Kỳ báo cáo", "Mã chỉ tiêu", "Mã dịch vụ", "Tử số", "Mẫu số", "Tỷ lệ", "Ghi chú", "Người lập"]
+    header = [
+        "Mã đơn vị",
+        "Kỳ báo cáo",
+        "Mã chỉ tiêu",
+        "Mã dịch vụ",
+        "Tử số",
+        "Mẫu số",
+        "Tỷ lệ",
+        "Ghi chú",
+        "Người lập",
+    ]
     (p,) = parse(csv_bytes([[*row(numerator="nhiều"), "Lê Thị B"]], header), "vi.csv", rows=1)
     assert isinstance(p, RowProblem)
     assert p.raw_row == {
