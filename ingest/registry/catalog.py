@@ -44,6 +44,17 @@ class Indicator:
     keywords: tuple[str, ...] = ()
     source: str | None = None
 
+    def province_source_role(self, service: str) -> str | None:
+        """The role whose rows make the province total for ``service``.
+
+        Communes when they report it (a department's figure for the same service is usually the
+        sum of the communes' and would count twice), otherwise the first listed reporter.
+        """
+        roles = [role for role, services in self.reporters.items() if service in services]
+        if not roles:
+            return None
+        return "commune" if "commune" in roles else roles[0]
+
     def services_for(self, role: str) -> tuple[str, ...]:
         """Services a unit of ``role`` reports for this indicator; empty if it does not report it."""
         return self.reporters.get(role, ())
@@ -219,3 +230,11 @@ def load_registry() -> Registry:
         if s.predecessor_code not in units or s.successor_code not in units:
             raise RegistryError(f"succession {s.predecessor_code}->{s.successor_code}: unknown unit")
     return Registry(indicators=indicators, services=services, units=units, successions=successions)
+
+
+def load_plan_tasks() -> list[dict[str, str]]:
+    """The province plan's tasks (ingest/registry/plan_tasks.csv), as text fields."""
+    try:
+        return _csv("plan_tasks.csv")
+    except FileNotFoundError:
+        return []

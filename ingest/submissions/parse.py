@@ -23,6 +23,7 @@ import csv
 import datetime as dt
 import functools
 import io
+import itertools
 import json
 import re
 import tempfile
@@ -32,10 +33,10 @@ import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import zip_longest
 from typing import IO, BinaryIO, Literal
 
 import openpyxl
+from openpyxl.cell.read_only import EMPTY_CELL
 from openpyxl.utils import get_column_letter
 
 from ingest.numbers import NumberFormatError, parse_count, parse_rate
@@ -95,7 +96,7 @@ class Column:
 
 COLUMNS: tuple[Column, ...] = (
     Column("unit_code", "ma_don_vi", "Mã đơn vị", True),
-    Column("period", "ky_bao_cao", "Kỳ báo cáo", True, ("Kỳ", "Tháng báo cáo")),
+    Column("period", "ky_bao_cao", "Kỳ báo cáo", True, ("Tháng báo cáo",)),
     Column("indicator_code", "ma_chi_tieu", "Mã chỉ tiêu", True),
     Column("service_code", "ma_dich_vu", "Mã dịch vụ", False, ("Mã DVC",)),
     Column("numerator", "tu_so", "Tử số", True),
@@ -688,18 +689,43 @@ def _xlsx_cell(cell: object, formula: object) -> Cell:
     return value
 
 
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _has_formulas(spool: IO[bytes]) -> bool:
+    """Whether any worksheet holds a formula (streamed; the archive was checked for bombs)."""
+    try:
+        with zipfile.ZipFile(spool) as archive:
+            for info in archive.infolist():
+                if not info.filename.startswith("xl/worksheets/"):
+                    continue
+                with archive.open(info) as member:
+                    tail = b""
+                    while chunk := member.read(_CHUNK):
+                        if _FORMULA_TAG.search(tail + chunk):
+                            return True
+                        tail = chunk[-16:]
+        return False
+    finally:
+        spool.seek(0)
+
+
 def _sheet_rows(
-    values: openpyxl.Workbook, formulas: openpyxl.Workbook, sheet: str, name: str
+    values: openpyxl.Workbook, formulas: openpyxl.Workbook | None, sheet: str, name: str
 ) -> Iterator[tuple[int, list[Cell]]]:
-    """Rows of ``sheet`` numbered as Excel shows them, from the cached values and the formulas."""
-    value_sheet, formula_sheet = values[sheet], formulas[sheet]
-    for ws in (value_sheet, formula_sheet):
-        ws.reset_dimensions()  # do not trust the declared dimension; read what is there
-    pairs = zip(
-        value_sheet.iter_rows(max_col=MAX_COLUMNS),
-        formula_sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True),
-        strict=False,
-    )
+    """Rows of ``sheet`` that hold cells, numbered as Excel shows them.
+
+    ``formulas`` is the same workbook read with ``data_only=False``, needed only when the file
+    has formulas: it tells a formula nobody calculated from an empty cell.
+    """
+    value_sheet = values[sheet]
+    value_sheet.reset_dimensions()  # do not trust the declared dimension; read what is there
+    formula_rows: Iterator[tuple[object, ...] | None] = itertools.repeat(None)
+    if formulas is not None:
+        formula_sheet = formulas[sheet]
+        formula_sheet.reset_dimensions()
+        formula_rows = formula_sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)
+    pairs = zip(value_sheet.iter_rows(max_col=MAX_COLUMNS), formula_rows, strict=False)
     row_no = 0
     while True:
         try:
@@ -711,16 +737,16 @@ def _sheet_rows(
         row_no += 1
         if row_no > EXCEL_MAX_ROW:
             raise submission_error(Reason.TOO_MANY_ROWS, name, row=row_no, limit=EXCEL_MAX_ROW)
-        cells, formulas = pair
-        if formulas.count(None) == len(formulas):
-            continue  # blank (cheap test: a sheet may declare rows far apart)
-        yield row_no, [_xlsx_cell(c, f) for c, f in zip_longest(cells, formulas)]
+        cells, formula_row = pair
+        if cells.count(EMPTY_CELL) == len(cells):
+            continue  # no cell in the file (cheap test: a sheet may declare rows far apart)
+        yield row_no, [_xlsx_cell(c, formula_row[i] if formula_row else None) for i, c in enumerate(cells)]
 
 
 def _xlsx_records(spool: IO[bytes], name: str) -> Iterator[_Record]:
     _check_archive(spool, name)
     values = _open_workbook(spool, name, data_only=True)
-    formulas = _open_workbook(spool, name, data_only=False)
+    formulas = _open_workbook(spool, name, data_only=False) if _has_formulas(spool) else None
     try:
         if not values.worksheets:
             raise submission_error(Reason.EMPTY_FILE, name)
@@ -739,7 +765,8 @@ def _xlsx_records(spool: IO[bytes], name: str) -> Iterator[_Record]:
         yield from _records(_require_header(found, name), rows, name)
     finally:
         values.close()
-        formulas.close()
+        if formulas is not None:
+            formulas.close()
 
 
 _READERS: Mapping[Format, Callable[[IO[bytes], str], Iterator[_Record]]] = {

@@ -58,8 +58,7 @@ class Reason(Enum):
     PROTECTED_OR_LEGACY_EXCEL = (
         "protected_or_legacy_excel",
         "Tệp Excel được đặt mật khẩu hoặc ở định dạng .xls cũ; hãy gỡ mật khẩu và lưu lại dưới dạng .xlsx",
-        "The Excel file is password-protected or in the old .xls format: "
-        "remove the password and save it as .xlsx",
+        "The Excel file is password-protected or in the old .xls format: remove the password and save it as .xlsx",
     )
     UNDECODABLE_TEXT = (
         "undecodable_text",
@@ -84,8 +83,7 @@ class Reason(Enum):
     ARCHIVE_RATIO = (
         "archive_ratio",
         "Thành phần “{member}” của tệp Excel có tỷ lệ nén bất thường ({ratio}:1); tệp có thể không an toàn",
-        "Member “{member}” of the Excel file has an abnormal compression ratio ({ratio}:1); "
-        "the file may be malicious",
+        "Member “{member}” of the Excel file has an abnormal compression ratio ({ratio}:1); the file may be malicious",
     )
     ARCHIVE_MEMBERS = (
         "archive_members",
@@ -101,8 +99,7 @@ class Reason(Enum):
         "wrong_sheet",
         "Không có trang tính “du_lieu” và trang tính đầu tiên thiếu cột bắt buộc ({missing_vi}); "
         "các trang tính trong tệp: {sheets}",
-        "No sheet named “du_lieu”, and the first sheet lacks required columns ({missing}); "
-        "sheets found: {sheets}",
+        "No sheet named “du_lieu”, and the first sheet lacks required columns ({missing}); sheets found: {sheets}",
     )
     MISSING_COLUMN = (
         "missing_column",

@@ -35,7 +35,8 @@ GUIDE_SHEET = "huong_dan"
 DEADLINE_DAY = 10
 """A month's submission is due on this day of the following month."""
 
-_VALUE_COLUMNS = ("numerator", "denominator", "reported_rate", "note")
+_VALUE_FORMATS = {"numerator": "#,##0", "denominator": "#,##0", "reported_rate": "0.00", "note": "@"}
+"""The cells a unit fills in (unlocked), with their number formats."""
 _MIN_WIDTH, _MAX_WIDTH = 10, 60
 
 _HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -78,9 +79,7 @@ _HELPERS: tuple[_Helper, ...] = (
     _Helper("Đơn vị tính", lambda reg, ind, svc: ind.count_unit, 12),
     _Helper(
         "Cách tính số liệu",
-        lambda reg, ind, svc: (
-            "Phát sinh trong tháng" if ind.measure_type == "flow" else "Lũy kế đến cuối tháng"
-        ),
+        lambda reg, ind, svc: "Phát sinh trong tháng" if ind.measure_type == "flow" else "Lũy kế đến cuối tháng",
         22,
     ),
     _Helper("Tử số là", lambda reg, ind, svc: ind.numerator, 45),
@@ -110,9 +109,7 @@ def _add_validations(ws: Worksheet, letters: dict[str, str], indicators: Sequenc
     """Whole numbers >= 0 for numerator and denominator; rate 0..100, or >= 0 for target kinds."""
     whole = _validation("whole", "greaterThanOrEqual", "0", None, "Chỉ nhập số nguyên không âm (ví dụ 2076).")
     rate_total = _validation("decimal", "between", "0", "100", "Tỷ lệ phải là số từ 0 đến 100 (ví dụ 82,52).")
-    rate_target = _validation(
-        "decimal", "greaterThanOrEqual", "0", None, "Tỷ lệ phải là số không âm (ví dụ 105,3)."
-    )
+    rate_target = _validation("decimal", "greaterThanOrEqual", "0", None, "Tỷ lệ phải là số không âm (ví dụ 105,3).")
     last = len(indicators) + 1
     for column in ("numerator", "denominator"):
         whole.add(f"{letters[column]}2:{letters[column]}{last}")
@@ -151,21 +148,15 @@ def _write_rows(ws: Worksheet, registry: Registry, unit: Unit, period: str) -> l
         for col, column in enumerate(COLUMNS, start=1):
             cell = ws.cell(row=row, column=col, value=neutralise_formula(keys.get(column.name)))
             cell.border = _BORDER
-            if column.name in _VALUE_COLUMNS:
+            if column.name in _VALUE_FORMATS:
                 cell.protection = Protection(locked=False)
                 cell.fill = _INPUT_FILL
-                cell.number_format = {
-                    "numerator": "#,##0",
-                    "denominator": "#,##0",
-                    "reported_rate": "0.00",
-                }.get(column.name, "@")
+                cell.number_format = _VALUE_FORMATS[column.name]
             else:
                 cell.fill = _KEY_FILL
                 cell.number_format = "@"  # text, so Excel never turns 2026-03 into a date
         for col, helper in enumerate(_HELPERS, start=len(COLUMNS) + 1):
-            cell = ws.cell(
-                row=row, column=col, value=neutralise_formula(helper.value(registry, indicator, service))
-            )
+            cell = ws.cell(row=row, column=col, value=neutralise_formula(helper.value(registry, indicator, service)))
             cell.alignment = _WRAP
             cell.border = _BORDER
     return indicators
@@ -241,8 +232,7 @@ def _write_guide(ws: Worksheet, unit: Unit, period: str, rows: int) -> None:
             False,
         ),
         (
-            f"9. Lưu tệp ở định dạng .xlsx, giữ nguyên tên trang tính “{DATA_SHEET}” "
-            "và nộp trước hạn nêu trên.",
+            f"9. Lưu tệp ở định dạng .xlsx, giữ nguyên tên trang tính “{DATA_SHEET}” và nộp trước hạn nêu trên.",
             False,
         ),
     ]

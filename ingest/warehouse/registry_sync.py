@@ -7,16 +7,30 @@ from typing import Any
 import psycopg
 
 from ingest.registry import NO_SERVICE, Registry
+from ingest.registry.catalog import load_plan_tasks
 from ingest.warehouse.db import copy_rows
 
+PLAN_TASK_COLUMNS = [
+    "task_id", "plan_code", "section", "task_no", "title_vi", "lead_unit_code", "lead_text",
+    "coordinating_unit_codes", "coordinating_text", "deadline", "deadline_text", "recurring",
+    "status", "status_as_of", "source_line",
+]
 NO_SERVICE_NAME_VI = "Không theo dịch vụ / tổng hợp"
+
+
+def _plan_task_row(task: dict[str, str]) -> list[object]:
+    """A CSV row of plan_tasks.csv as COPY values: empty text is NULL, the unit list an array."""
+    return [
+        [c for c in task[col].split(";") if c] if col == "coordinating_unit_codes" else (task[col] or None)
+        for col in PLAN_TASK_COLUMNS
+    ]
 
 
 def sync_registry(conn: psycopg.Connection[Any], registry: Registry) -> dict[str, int]:
     """Replace the registry tables with ``registry``'s content in one transaction; return row counts."""
     conn.execute(
         "truncate registry.indicator, registry.indicator_reporter, registry.service, "
-        "registry.unit, registry.unit_succession"
+        "registry.unit, registry.unit_succession, registry.plan_task"
     )
     counts = {
         "indicator": copy_rows(
@@ -59,9 +73,9 @@ def sync_registry(conn: psycopg.Connection[Any], registry: Registry) -> dict[str
         "indicator_reporter": copy_rows(
             conn,
             "registry.indicator_reporter",
-            ["indicator_code", "reporter_role", "service_code"],
+            ["indicator_code", "reporter_role", "service_code", "counts_for_province"],
             (
-                (i.code, role, service)
+                (i.code, role, service, i.province_source_role(service) == role)
                 for i in registry.indicators.values()
                 for role, services in i.reporters.items()
                 for service in services
@@ -108,6 +122,12 @@ def sync_registry(conn: psycopg.Connection[Any], registry: Registry) -> dict[str
             "registry.unit_succession",
             ["predecessor_code", "successor_code", "effective_date", "share"],
             ((s.predecessor_code, s.successor_code, s.effective_date, s.share) for s in registry.successions),
+        ),
+        "plan_task": copy_rows(
+            conn,
+            "registry.plan_task",
+            PLAN_TASK_COLUMNS,
+            (_plan_task_row(t) for t in load_plan_tasks()),
         ),
     }
     return counts

@@ -122,6 +122,7 @@ create table if not exists registry.indicator_reporter (
     service_code    text not null,
     primary key (indicator_code, reporter_role, service_code)
 );
+alter table registry.indicator_reporter add column if not exists counts_for_province boolean not null default false;
 
 create table if not exists registry.service (
     service_code    text primary key,
@@ -147,4 +148,22 @@ create table if not exists registry.unit_succession (
     effective_date   date    not null,
     share            numeric(12, 9) not null,
     primary key (predecessor_code, successor_code, effective_date)
+);
+
+create table if not exists registry.plan_task (
+    task_id                 text primary key,
+    plan_code               text not null,
+    section                 text not null,
+    task_no                 integer,
+    title_vi                text not null,
+    lead_unit_code          text,
+    lead_text               text not null,
+    coordinating_unit_codes text[] not null default '{}',
+    coordinating_text       text,
+    deadline                date,
+    deadline_text           text,
+    recurring               boolean not null,
+    status                  text not null,
+    status_as_of            date not null,
+    source_line             integer
 );

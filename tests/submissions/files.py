@@ -71,9 +71,9 @@ def to_cp1258(text: str) -> bytes:
     marks only as combining characters, so "ệ" is written as "ê" + combining dot below."""
     out = bytearray()
     for char in unicodedata.normalize("NFC", text):
-        base, *marks = unicodedata.normalize("NFD", char)
-        letter = unicodedata.normalize("NFC", base + "".join(m for m in marks if m not in _TONES))
-        out += (letter + "".join(m for m in marks if m in _TONES)).encode("cp1258")
+        decomposed = unicodedata.normalize("NFD", char)
+        letter = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONES))
+        out += (letter + "".join(c for c in decomposed if c in _TONES)).encode("cp1258")
     return bytes(out)
 
 

@@ -174,7 +174,9 @@ def test_target_kind_may_exceed_its_quota(parse):
 
 
 def test_rate_mismatch_is_a_soft_flag(parse):
-    assert one(parse, row(numerator="850", denominator="1.000", rate="85,04")).flags == ()
+    item = one(parse, row(numerator="850", denominator="1.000", rate="85,04"))
+    assert isinstance(item, SubmissionRow)
+    assert item.flags == ()
     item = one(parse, row(numerator="850", denominator="1.000", rate="85,06"))
     assert isinstance(item, SubmissionRow)
     assert item.flags == ("rate_mismatch",)

@@ -8,7 +8,8 @@ final as (
     select
         indicator_code,
         reporter_role,
-        service_code
+        service_code,
+        counts_for_province
     from source
 )
 

@@ -1,0 +1,56 @@
+with
+
+province_values as (
+    select * from {{ ref('int_indicator_values__province') }}
+),
+
+indicators as (
+    select * from {{ ref('dim_indicator') }}
+),
+
+periods as (
+    select * from {{ ref('dim_period') }}
+),
+
+rated as (
+    select
+        province_values.*,
+        case
+            when province_values.denominator > 0
+                then round(100 * province_values.numerator / province_values.denominator, 2)
+        end as rate_pct
+    from province_values
+),
+
+final as (
+    select
+        rated.province_code,
+        rated.indicator_code,
+        rated.service_code,
+        rated.period,
+        round(rated.numerator, 2) as numerator,
+        round(rated.denominator, 2) as denominator,
+        rated.rate_pct,
+        indicators.target_pct,
+        rated.rate_pct - indicators.target_pct as gap_to_target_pp,
+        rated.rate_pct >= indicators.target_pct as meets_target,
+        previous.rate_pct as previous_rate_pct,
+        rated.rate_pct - previous.rate_pct as change_pp,
+        (rank() over (
+            partition by rated.indicator_code, rated.service_code, rated.period
+            order by rated.rate_pct desc nulls last
+        ))::int as rank_among_provinces,
+        rated.reporting_units::int as reporting_units
+    from rated
+    inner join indicators
+        on rated.indicator_code = indicators.indicator_code
+    inner join periods
+        on rated.period = periods.period
+    left join rated as previous
+        on rated.province_code = previous.province_code
+        and rated.indicator_code = previous.indicator_code
+        and rated.service_code = previous.service_code
+        and periods.previous_period = previous.period
+)
+
+select * from final
