@@ -17,6 +17,7 @@ Re-running a period is safe: files already loaded (same sha256) are skipped.
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import pendulum
 from airflow.sdk import Asset, Param, dag, task
@@ -30,7 +31,11 @@ MARTS = Asset("d06://warehouse/marts")
     start_date=pendulum.datetime(2025, 1, 1, tz="Asia/Ho_Chi_Minh"),
     catchup=False,
     max_active_runs=1,
-    default_args={"owner": "d06-data-engineering", "retries": 2, "retry_delay": dt.timedelta(minutes=5)},
+    default_args={
+        "owner": "d06-data-engineering",
+        "retries": 2,
+        "retry_delay": dt.timedelta(seconds=int(os.environ.get("D06_RETRY_DELAY_SECONDS", "300"))),
+    },
     tags=["d06", "monthly", "ingest", "dbt", "quality"],
     doc_md=__doc__,
     params={

@@ -47,6 +47,7 @@ write_env() {
 export WAREHOUSE_DSN='$dsn'
 export D06_PROJECT_DIR='$here'
 export D06_DATA_DIR='$state'
+export D06_RETRY_DELAY_SECONDS=\${D06_RETRY_DELAY_SECONDS:-5}
 export D06_SMTP_HOST=127.0.0.1
 export D06_SMTP_PORT=${D06_SMTP_PORT:-$((port + 1))}
 export AIRFLOW_HOME='$state/airflow'

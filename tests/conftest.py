@@ -1,7 +1,8 @@
 """Shared fixtures: a throw-away database on the real PostgreSQL, and a real SMTP server.
 
-`make test` starts the project's PostgreSQL and exports WAREHOUSE_DSN; each test session gets
-its own database on that server, dropped at the end, so tests never see the demo's data.
+`make test` starts the project's PostgreSQL and exports WAREHOUSE_DSN; each test module gets
+its own database on that server, dropped at the end, so tests never see the demo's data or
+each other's.
 """
 
 from __future__ import annotations
@@ -28,9 +29,9 @@ def server_dsn() -> str:
     return dsn
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def warehouse_dsn(server_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A fresh database for this test session; WAREHOUSE_DSN and D06_DATA_DIR point at it."""
+    """A fresh database for each test module; WAREHOUSE_DSN and D06_DATA_DIR point at it."""
     name = f"d06_test_{secrets.token_hex(4)}"
     p = warehouse_parts(server_dsn)
     with psycopg.connect(server_dsn, autocommit=True) as conn:
@@ -51,7 +52,7 @@ def warehouse_dsn(server_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> 
             conn.execute(f'drop database if exists "{name}" with (force)')
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def smtp_sink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmtpSink]:
     """A real aiosmtpd server on 127.0.0.1 writing .eml files to a temporary outbox."""
     outbox = tmp_path_factory.mktemp("outbox")

@@ -24,7 +24,7 @@ A **statement** is one of:
     tuyến/2076 hồ sơ tiếp nhận``) is the same statement, not a second one.
 ``count_rate``
     a count followed by its stated rate with no whole given: ``trực tuyến 1.100 hồ sơ, đạt
-    88%``.  When an earlier count of the same sentence and unit gives that rate
+    88%``.  When an earlier count of the same paragraph and unit gives that rate
     (``tiếp nhận 1.250 hồ sơ, trực tuyến 1.100 hồ sơ, đạt 88%``) it becomes the denominator.
 ``rate``
     a percentage tied to a measure and not attached to any count: ``nộp hồ sơ trực tuyến đạt
@@ -51,7 +51,8 @@ nay``, ``đến hết``; otherwise the mapped indicator decides (flow -> ``month
 
 **line_no** is the line of the numerator (for a bare rate, of the percentage).
 
->>> lines = ["3.2. Đăng ký khai tử: Tổng số tiếp nhận: 1365 hồ sơ; trong đó: 1363 hồ sơ trực tuyến/1365 hồ sơ tiếp nhận, tỷ lệ 100%."]
+>>> lines = ["3.2. Đăng ký khai tử: Tổng số tiếp nhận: 1365 hồ sơ; trong đó:",
+...          "1363 hồ sơ trực tuyến/1365 hồ sơ tiếp nhận, tỷ lệ 100%."]
 >>> [(s.numerator, s.denominator, s.reported_rate_pct, s.service_code) for s in extract_statements(lines)]
 [(1363, 1365, Decimal('100'), 'DV13')]
 """
@@ -59,18 +60,18 @@ nay``, ``đến hết``; otherwise the mapped indicator decides (flow -> ``month
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 from ingest.narrative.header import ReportHeader, detect_document_kind, read_header
-from ingest.narrative.mapping import map_statement
+from ingest.narrative.mapping import map_statement, match_service
 from ingest.narrative.paragraphs import Paragraph, build_paragraphs, is_heading, is_list_item
 from ingest.narrative.readers import NarrativeError
 from ingest.narrative.vocabulary import GOAL_CUES, TARGET_WORDS, find_unit, first_unit_in, match_key
 from ingest.numbers import NumberFormatError, parse_count, parse_rate
-from ingest.registry import Registry, load_registry
+from ingest.registry import NO_SERVICE, Registry, load_registry
 
 __all__ = ["NarrativeError", "Statement", "extract_statements"]
 
@@ -79,8 +80,18 @@ Scope = Literal["month", "cumulative", "unknown"]
 Relation = Literal["ratio", "part", "breakdown", "remainder", "count_rate", "rate"]
 
 JSON_KEYS = (
-    "line_no", "numerator", "denominator", "reported_rate_pct", "computed_rate_pct",
-    "denominator_kind", "scope", "subject", "count_unit", "indicator_code", "service_code", "snippet",
+    "line_no",
+    "numerator",
+    "denominator",
+    "reported_rate_pct",
+    "computed_rate_pct",
+    "denominator_kind",
+    "scope",
+    "subject",
+    "count_unit",
+    "indicator_code",
+    "service_code",
+    "snippet",
 )
 
 
@@ -128,9 +139,9 @@ class Statement:
 _NUM = r"\d{1,3}(?:\.\d{3})+(?!\d)|\d{1,3}(?:,\d{3}){2,}(?!\d)|\d+"
 _WORDS = r"(?:[ ]?[^\W\d_]+)"
 _PCT = re.compile(r"(?<![\d.,])(?P<v>\d+(?:[.,]\d+)?)[ ]?%")
-_COUNT = re.compile(rf"(?<![\w.,/\-–])(?P<v>{_NUM})(?![\d/])(?![.,]\d)(?!-[^\W\d_])")
+_COUNT = re.compile(rf"(?<![\w.,/\-–])(?P<v>{_NUM})(?![\d/])(?![.,]\d)(?![-–][^\W_])(?!\s?[-–]\s?\d+(?:[.,]\d+)?\s?%)")
 _RATIO_SLASH = re.compile(
-    rf"(?<![\w.,/\-–])(?P<a>{_NUM})(?!\d)(?![.,]\d)(?P<aw>{_WORDS}{{0,6}}?)[ ]?/[ ]?(?P<b>{_NUM})(?!\d)(?![.,]\d)"
+    rf"(?<![\w.,/\-–])(?P<a>{_NUM})(?!\d)(?![.,]\d)(?P<aw>{_WORDS}{{0,10}}?)[ ]?/[ ]?(?P<b>{_NUM})(?!\d)(?![.,]\d)"
 )
 _RATIO_WORDS = re.compile(
     rf"(?<![\w.,/\-–])(?P<a>{_NUM})(?![\d/])(?![.,]\d)(?P<aw>{_WORDS}{{0,8}}?)[ ,]*\(?[ ]*"
@@ -142,19 +153,88 @@ _RATIO_WORDS = re.compile(
 _SENTENCE_END = re.compile(r"[.!?…](?:[\"'”’)\]]|[⁰¹²³⁴⁵⁶⁷⁸⁹])*\s+(?=[A-ZĐÀ-Ỹ(\-–•+])")
 _CLAUSE_END = re.compile(r"[;]\s*")
 _RATE_WORD = r"(?:t[ỷỉýiy]\s?l[ệêeểẹ])"
+_QUALIFIED_NUMBER = re.compile(r"(?<!\w)(?:mức|cấp độ|loại|hạng|nhóm)\s+\d+(?!\d)", re.IGNORECASE)
 _GAP_WORDS = frozenset(
-    "đạt tỷ tỉ tý ty lệ le lê lể là bằng chiếm tương ứng đương khoảng gần hơn trên xấp xỉ so với "
-    "kế hoạch chỉ tiêu tổng số và hoàn thành được có trong đó đề ra giao".split()
+    [
+        "đạt",
+        "tỷ",
+        "tỉ",
+        "tý",
+        "ty",
+        "lệ",
+        "le",
+        "lê",
+        "lể",
+        "là",
+        "bằng",
+        "chiếm",
+        "tương",
+        "ứng",
+        "đương",
+        "khoảng",
+        "gần",
+        "hơn",
+        "trên",
+        "xấp",
+        "xỉ",
+        "so",
+        "với",
+        "kế",
+        "hoạch",
+        "chỉ",
+        "tiêu",
+        "tổng",
+        "số",
+        "và",
+        "hoàn",
+        "thành",
+        "được",
+        "có",
+        "trong",
+        "đó",
+        "đề",
+        "ra",
+        "giao",
+    ]
 )
 _EXCLUDE_PREV = frozenset(
-    "ngày tháng năm quý quí khoản điều mức lần thứ lớp chương mục lục đoạn đợt kỳ khóa khoá hình "
-    "hạng tuổi trang tầng tổ đội cấp_độ phụ_lục nghị_quyết".split()
+    [
+        "ngày",
+        "tháng",
+        "năm",
+        "quý",
+        "quí",
+        "khoản",
+        "điều",
+        "mức",
+        "lần",
+        "thứ",
+        "lớp",
+        "chương",
+        "mục",
+        "lục",
+        "đoạn",
+        "đợt",
+        "kỳ",
+        "khóa",
+        "khoá",
+        "hình",
+        "hạng",
+        "tuổi",
+        "trang",
+        "tầng",
+        "tổ",
+        "đội",
+        "cấp_độ",
+        "phụ_lục",
+        "nghị_quyết",
+    ]
 )
 _EXCLUDE_NEXT = re.compile(
     r"^\s?(?:tuổi|giờ|phút|ngày|tháng|năm|đồng|triệu|tỷ|tỉ|nghìn|ngàn|km|m|ha|kg|tấn|lần|giây|người/|°)(?!\w)",
     re.IGNORECASE,
 )
-_TIME_PREV = frozenset("ngày tháng năm quý quí số lúc khoản điều".split())
+_TIME_PREV = frozenset(["ngày", "tháng", "năm", "quý", "quí", "số", "lúc", "khoản", "điều"])
 _WHOLE_WORD = re.compile(r"(?<!\w)(?:tổng số|tổng cộng|tổng)(?!\w)")
 _TARGET_LABEL = re.compile(r"^(?:chỉ tiêu|kế hoạch|mục tiêu)(?!\w)")
 _REMAINDER = re.compile(r"(?<!\w)(?:còn lại|còn phải|còn tồn|còn|chưa|tồn đọng)(?!\w)")
@@ -162,21 +242,61 @@ _OPENER = re.compile(
     r"^\s*[,;:.]?\s*\(?\s*(?P<w>trong đó|trong số đó|gồm|bao gồm|chi tiết|cụ thể|chia ra)(?!\w)", re.IGNORECASE
 )
 _EXHAUSTIVE = frozenset({"gồm", "bao gồm", "chi tiết", "cụ thể", "chia ra"})
+_BREAKDOWN_HEAD = r"^\W*(?:trong đó|trong số đó|cụ thể|chi tiết|bao gồm|gồm)(?!\w)"
+_OPENERS_TO_LIST = frozenset({"trong đó", "trong số đó", "gồm", "bao gồm", "chi tiết", "cụ thể", "chia ra"})
 _CHANGE_BEFORE = re.compile(r"(?<!cắt )(?<!cắt)(?:tăng|giảm)(?:\s+(?:thêm|lên|xuống|còn|khoảng|gần|hơn|trên))?\s*$")
+# "miễn 100% lệ phí", "lãi suất 5%": money, not a share of a count.
+_MONEY_AFTER = re.compile(
+    r"^[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:lệ phí|phí|giá|chi phí|kinh phí|mức thu|thuế suất|lãi suất|vốn|ngân sách)(?!\w)",
+    re.IGNORECASE,
+)
 _CHANGE_AFTER = re.compile(r"^\s*so với\s+(?:cùng kỳ|tháng trước|năm trước|kỳ trước|cùng thời điểm|đầu năm)")
-_MONTH_MARKERS = re.compile(r"(?<!\w)(?:trong tháng|tháng này|trong kỳ|kỳ báo cáo|tháng qua)(?!\w)")
+_MONTH_MARKERS = re.compile(
+    r"(?<!\w)(?:trong tháng(?!\s*\d)|tháng này|trong kỳ|kỳ báo cáo|tháng qua|phát sinh trong tháng)(?!\w)"
+)
 _CUMULATIVE_MARKERS = re.compile(
-    r"(?<!\w)(?:lũy kế|luỹ kế|tính đến|tính từ|từ đầu năm|đến nay|đến thời điểm|từ khi triển khai|đến hết|"
+    r"(?<!\w)(?:lũy kế|luỹ kế|tính đến|tính từ|từ đầu năm|đến nay|đến thời điểm|từ khi triển khai|đến hết|đến ngày|"
     r"từ trước đến nay)(?!\w)"
 )
-_ACHIEVED = re.compile(r"(?<!\w)(?:đã|đạt được|kết quả|hiện nay|đến nay|lũy kế)(?!\w)")
+_ACHIEVED = re.compile(r"(?<!\w)(?:đã đạt|đạt được|hiện đạt|hiện nay đã|đến nay đã|lũy kế|luỹ kế|kết quả đạt)(?!\w)")
 _GOAL_HEADING = re.compile(r"PHƯƠNG HƯỚNG|NHIỆM VỤ.*(?:TỚI|TIẾP THEO|TRỌNG TÂM|THÁNG \d)|KẾ HOẠCH|GIẢI PHÁP")
 _RESULT_HEADING = re.compile(r"KẾT QUẢ|TÌNH HÌNH")
-_LABEL_STOP = frozenset("đạt tỷ tỉ tý ty chiếm bằng tương theo trong so là và với tại của".split())
+_LABEL_STOP = frozenset(
+    [
+        "đạt",
+        "tỷ",
+        "tỉ",
+        "tý",
+        "ty",
+        "chiếm",
+        "bằng",
+        "tương",
+        "theo",
+        "trong",
+        "so",
+        "là",
+        "và",
+        "với",
+        "tại",
+        "của",
+        "do",
+        "vì",
+        "nhưng",
+        "nên",
+        "để",
+        "khi",
+        "nhằm",
+    ]
+)
 _LEAD_VERBS = re.compile(
-    r"^(?:(?:tiếp tục|duy trì|thực hiện|triển khai|đẩy mạnh|việc|kết quả|qua đó|trong đó|đồng thời|"
-    r"sở|sau đó|hiện nay|đến nay|đã|được)\s+)+",
+    r"^(?:(?:tiếp tục|duy trì|thực hiện|triển khai|đẩy mạnh|qua đó|trong đó|trong số đó|đồng thời|"
+    r"sau đó|hiện nay|đến nay|đã|được|chi tiết|cụ thể|bao gồm|gồm|và|với)(?!\w)\s*)+",
     re.IGNORECASE,
+)
+# "Sở Tư pháp đã ...", "UBND xã Mỹ Hòa ...": the reporting unit is not what is measured.
+_AGENT = re.compile(
+    r"^(?:Sở|Công an|UBND|Ủy ban nhân dân|Uỷ ban nhân dân|Phòng|Trung tâm|Bảo hiểm xã hội|Cục|Chi cục|Văn phòng)"
+    r"(?:\s+(?:tỉnh|thành phố|xã|phường|huyện|và|[A-ZĐÂĂÊÔƠƯÁÀẢÃẠÉÈẺẼẸÍÌỈĨỊÓÒỎÕỌÚÙỦŨỤÝỲỶỸỴ]\w*))+\s+"
 )
 
 
@@ -199,6 +319,7 @@ class _Mention:
     unit: str | None
     unit_end: int
     label_before: str
+    label_start: int
     label_after: str
     label_end: int
     colon_form: bool
@@ -207,6 +328,9 @@ class _Mention:
     is_remainder: bool = False
     whole_unit: str | None = None
     scope_end: int = 0
+    line_no: int = 0
+    inherited: bool = False
+    """A whole of an earlier paragraph ("..., trong đó:") whose parts are in bullet lines."""
 
 
 @dataclass
@@ -223,6 +347,7 @@ class _Ratio:
     kind: DenominatorKind
     rate: _Pct | None = None
     group: _Mention | None = None
+    b_clause: str = ""
 
 
 @dataclass
@@ -242,7 +367,12 @@ class _Raw:
     group: _Mention | None = None
     denominator_label: str | None = None
     goal: bool = False
-    extra_context: list[str] = field(default_factory=list)
+    window: tuple[int, int] | None = None
+    """For a bare rate: the stretch of text that belongs to it alone (for mapping)."""
+    subject: str | None = None
+    """What to show, when it differs from the label used for mapping."""
+    mapping_sentence: str | None = None
+    """The statement's own clause, without the label of the whole it belongs to."""
 
 
 def _count(text: str) -> int | None:
@@ -260,8 +390,10 @@ def _rate(text: str) -> Decimal | None:
 
 
 def _prev_words(text: str, pos: int, n: int = 2) -> list[str]:
-    words = re.findall(r"[^\W\d_]+", text[max(0, pos - 40) : pos])
-    return [w.lower() for w in words[-n:]]
+    """The words right before ``pos`` separated from it by spaces only (``tháng 3``, ``năm 2025``);
+    a colon or comma in between (``trong tháng: 1.245``) cuts them off."""
+    m = re.search(rf"((?:[^\W\d_]+[ ]+){{1,{n}}})$", text[max(0, pos - 60) : pos])
+    return [w.lower() for w in m.group(1).split()] if m else []
 
 
 def _words_after(text: str, pos: int, limit: int = 6) -> tuple[str, int]:
@@ -301,33 +433,44 @@ def _sentence_end(text: str, pos: int) -> int:
     return m.start() + 1 if m else len(text)
 
 
-def _label_before(text: str, pos: int) -> tuple[str, bool]:
-    """The label written before a number (``Tổng số tiếp nhận`` in ``Tổng số tiếp nhận: 2076``)."""
+def _label_before(text: str, pos: int) -> tuple[str, bool, int]:
+    """The label written before a number, whether it ends in ``:``/``là``, and where it starts.
+
+    ``Tổng số tiếp nhận: 2076`` -> ``("Tổng số tiếp nhận", True, 0)``.  The label stops at
+    ``; : ( )``, at the sentence start and after the previous number (and its unit).
+    """
     s = text[:pos].rstrip()
     colon = False
     m = re.search(r"(?:[:=]|(?<!\w)là|(?<!\w)có|(?<!\w)gồm)\s*$", s)
     if m:
         colon = True
         s = s[: m.start()].rstrip()
-    cut = max(s.rfind(ch) for ch in ";:()")
-    sent = _sentence_start(text, len(s))
-    cut = max(cut + 1, sent)
-    label = s[cut:].strip(" ,-–")
-    # A label stops at the previous number: "... 2076 hồ sơ trực tuyến" is not "trực tuyến"'s label.
-    nums = list(re.finditer(r"\d", label))
-    if nums:
-        label = label[nums[-1].end() :]
-        label = re.sub(r"^[^\W\d_]*\s*", "", label, count=1) if label[:1].isalpha() else label
-        label = label.strip(" ,-–")
-    label = re.sub(r"^(?:\d+(?:\.\d+)*[.)]\s*|[-–+•]\s*|\(\d+\)\s*|[a-zđ]\)\s*)", "", label)
-    return label[-160:].strip(), colon
+    start = max(max(s.rfind(ch) for ch in ";:()") + 1, _sentence_start(text, len(s)))
+    for num in reversed(list(re.finditer(r"\d[\d.,]*\s?%?", s[start:]))):
+        after = start + num.end()
+        unit = find_unit(s[after:])
+        if unit or num.group(0).rstrip().endswith("%"):
+            start = after + (unit[1] if unit else 0)
+            # "1.250 hồ sơ dịch vụ công ..., trong đó trực tuyến 1.100": the label is after the comma.
+            comma = s.rfind(",", start)
+            start = comma + 1 if comma >= 0 else start
+            break
+    while start < len(s) and s[start] in " ,-–⁰¹²³⁴⁵⁶⁷⁸⁹":
+        start += 1
+    label = s[start:]
+    marker = re.match(r"(?:\d+(?:\.\d+)*[.)]\s*|[-–+•]\s*|\(\d+\)\s*|[a-zđ]\)\s*)", label)
+    if marker:
+        start += marker.end()
+        label = label[marker.end() :]
+    return label.strip(), colon, start
 
 
 def _gap_ok(gap: str, own_words: set[str]) -> bool:
+    gap = _QUALIFIED_NUMBER.sub(" ", gap)  # "tài khoản định danh điện tử mức 2, đạt ..."
     if re.search(r"[\d.;]", gap):
         return False
     words = re.findall(r"[^\W\d_]+", gap.lower())
-    return all(w in _GAP_WORDS or w in own_words for w in words) and len(gap) <= 70
+    return all(w in _GAP_WORDS or w in own_words for w in words) and len(gap) <= 120
 
 
 def _attach_after(text: str, pos: int, pcts: list[_Pct], own: str) -> _Pct | None:
@@ -363,13 +506,38 @@ def _computed(num: int | None, den: int | None) -> Decimal | None:
     return (Decimal(num) * 100 / Decimal(den)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def _trim_subject(text: str, max_words: int = 14) -> str:
+def _trim_subject(text: str, max_words: int = 18, *, keep_head: bool = False) -> str:
+    """A short subject: no leading verbs, connectors or reporting unit, no trailing purpose
+    clause (``để khai thác sử dụng``), at most ``max_words`` words.
+
+    When the text is still too long its end is kept (the words next to the figure name what is
+    counted), cut after a comma if one is near, never inside a capitalised name.
+    """
     s = text.strip(" ,;:-–()")
-    s = _LEAD_VERBS.sub("", s).strip(" ,;:-–")
+    s = _AGENT.sub("", s)
+    for _ in range(3):
+        s = _LEAD_VERBS.sub("", s).strip(" ,;:-–")
+    s = re.sub(r"\s+(?:để|nhằm)\s+[^,;]*$", "", s)
+    s = re.sub(r"(?:\s+(?:với|của|và|về|cho|tại|theo|trong|bởi|là|được|đã))+$", "", s)
     words = s.split()
+    if keep_head:
+        return _balance(" ".join(words[:max_words]).strip(" ,;:"))
     if len(words) > max_words:
-        words = words[-max_words:]
-    return " ".join(words)
+        cut = len(words) - max_words
+        for i in range(cut, min(cut + 5, len(words) - 3)):
+            if words[i - 1].endswith(","):
+                cut = i
+                break
+        else:
+            while cut > 0 and words[cut][:1].isupper() and words[cut - 1][:1].isupper():
+                cut -= 1
+        words = words[cut:]
+    return _balance(" ".join(words).strip(" ,;:"))
+
+
+def _balance(text: str) -> str:
+    """Close a bracket left open by trimming."""
+    return text + ")" * max(0, text.count("(") - text.count(")"))
 
 
 # --------------------------------------------------------------------------- paragraph scan
@@ -391,10 +559,8 @@ def _find_ratios(text: str, pcts: list[_Pct]) -> list[_Ratio]:
             continue
         aw = m.group("aw").strip()
         a_unit_found = find_unit(aw) if aw else None
-        if aw and (a_unit_found is None or a_unit_found[1] < len(aw) and form == "slash" and False):
-            continue
         if aw and a_unit_found is None:
-            continue
+            continue  # "12 Nghị quyết/14 Quyết định" names no count unit
         a_unit = a_unit_found[0] if a_unit_found else None
         a_label = aw[a_unit_found[1] :].strip() if a_unit_found else ""
         prev = _prev_words(text, m.start(), 1)
@@ -422,18 +588,29 @@ def _find_ratios(text: str, pcts: list[_Pct]) -> list[_Ratio]:
         if b_unit is None and b_label and form == "slash":
             b_label = ""
             end = label_start
-        # Month/year written as a ratio: "8/2025" without a unit.
+        # Month/year written as a ratio: "8/2025" without a unit; a map scale "tỷ lệ 1/500".
         if a <= 12 and 1900 <= b <= 2100 and b_unit is None:
             continue
-        own = " ".join(x for x in (aw, b_unit or "", b_label) if x)
+        if a == 1 and b >= 100 and b_unit is None and re.search(rf"{_RATE_WORD}\s*$", text[: m.start()], re.I):
+            continue
+        # The denominator's clause runs to the next ";", "." or bracket ("14/15 xã, phường kết nối ...").
+        b_clause = re.split(r"[;.()]|\.\s", text[label_start : label_start + 120], maxsplit=1)[0]
+        own = " ".join(x for x in (aw, b_unit or "", b_label, b_clause) if x)
         rate = _attach_after(text, end, pcts, own) or _attach_before(text, m.start(), pcts)
         cue = re.search(rf"(?:đạt|{_RATE_WORD}|là)\s*[:]?\s*$", text[max(0, m.start() - 20) : m.start()], re.IGNORECASE)
-        if a_unit is None and b_unit is None and rate is None and not cue:
+        grouped = bool(re.search(r"\d[.,]\d{3}", a_txt + " " + b_txt))  # 1.234/1.300: never a date or a code
+        if a_unit is None and b_unit is None and rate is None and not cue and not grouped:
             continue
         kind: DenominatorKind
         conn_text = m.group("conn") if form == "words" else ""
         bw_text = m.group("bw") if form == "words" else ""
-        if _kind_for(" ".join((conn_text, bw_text, b_label))) == "target":
+        # A quota is named with the denominator ("1.030.000 tài khoản chỉ tiêu", "9.000 hồ sơ theo kế
+        # hoạch tháng") or right after the rate ("đạt 100% kế hoạch").
+        own_clause = b_clause.split(",", 1)[0]
+        after_rate = text[rate.end : rate.end + 20] if rate is not None and rate.start > m.start() else ""
+        if _kind_for(" ".join((conn_text, bw_text, b_label, own_clause))) == "target" or re.match(
+            r"^[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:chỉ tiêu|kế hoạch|KH|mục tiêu)(?!\w)", after_rate
+        ):
             kind = "target"
         elif a_unit and b_unit and a_unit != b_unit:
             kind = "other"
@@ -455,6 +632,7 @@ def _find_ratios(text: str, pcts: list[_Pct]) -> list[_Ratio]:
                 b_label=" ".join(x for x in (bw_text.strip(), b_label) if x),
                 kind=kind,
                 rate=rate,
+                b_clause=b_clause.rstrip(),
             )
         )
         taken_until = b_end
@@ -484,10 +662,12 @@ def _find_mentions(text: str, blocked: list[tuple[int, int]]) -> list[_Mention]:
         unit_found = find_unit(text[end:])
         if text[end : end + 1].isalpha() and unit_found is None:
             continue  # 5G, 220V
+        if unit_found is None and 1900 <= value <= 2100 and re.fullmatch(r"\d{4}", m.group("v")):
+            continue  # a year: "giai đoạn 2024 - 2025"
         unit = unit_found[0] if unit_found else None
         unit_end = end + (unit_found[1] if unit_found else 0)
         label_after, label_end = _words_after(text, unit_end) if unit else ("", unit_end)
-        label_before, colon = _label_before(text, start)
+        label_before, colon, label_start = _label_before(text, start)
         mention = _Mention(
             start=start,
             end=end,
@@ -495,6 +675,7 @@ def _find_mentions(text: str, blocked: list[tuple[int, int]]) -> list[_Mention]:
             unit=unit,
             unit_end=unit_end,
             label_before=label_before,
+            label_start=label_start,
             label_after=label_after,
             label_end=label_end,
             colon_form=colon,
@@ -519,52 +700,107 @@ def _same_sentence(text: str, a: int, b: int) -> bool:
     return _SENTENCE_END.search(text, a, b) is None
 
 
-def _scan_paragraph(text: str, goal: bool) -> list[_Raw]:
-    pcts = [
-        _Pct(m.start(), m.end(), r)
-        for m in _PCT.finditer(text)
-        if (r := _rate(m.group("v"))) is not None
-    ]
+def _ratio_label(text: str, r: _Ratio) -> tuple[str, int]:
+    """What a ratio counts (the words after its numerator, else before it) and where that starts."""
+    # "Đã chuyển dữ liệu ..., đạt tỷ lệ 100% (812.450/812.450)": the label is before the rate.
+    at = r.rate.start if r.rate is not None and r.rate.start < r.a_start else r.a_start
+    before, colon, _start = _label_before(text, at)
+    if r.a_unit:
+        # "đã trả 8.398 thẻ căn cước trên tổng số ...": the verb before the number matters too;
+        # "Thu nhận hồ sơ cấp thẻ căn cước: 8.742 hồ sơ/9.000": the label before the colon names it.
+        if colon:
+            parts = [x for x in re.split(r",\s*", before) if x.strip()]
+            before = parts[-1] if parts and len(parts[-1].split()) >= 3 else before
+        lead = _LEAD_VERBS.sub("", before if colon else " ".join(before.split()[-4:])).strip()
+        unit = r.a_unit if first_unit_in(lead) != r.a_unit or r.a_label else ""
+        rest = " ".join(x for x in (unit, r.a_label) if x)
+        if colon and lead and rest:
+            return f"{lead}: {rest}", r.a_start
+        return " ".join(x for x in (lead, rest) if x), r.a_start
+    before = re.sub(rf"(?:(?:đạt|{_RATE_WORD}|là|được)\s*)+$", "", before.strip(), flags=re.IGNORECASE)
+    # Keep the last comma-separated part: "..., Sở Tư pháp đã chuyển dữ liệu ... sử dụng".
+    parts = [x for x in re.split(r",\s*", before) if x.strip()]
+    tail = parts[-1] if parts else ""
+    if len(tail.split()) < 3 and len(parts) > 1:
+        tail = f"{parts[-2]}, {tail}"
+    at = text.rfind(tail, 0, at) if tail else -1
+    if r.b_unit and (r.b_label or len(tail.split()) < 3):
+        # "tiếp nhận 00/223 hồ sơ trực tuyến", "Có 1.234/1.250 cán bộ, công chức ... có tài khoản ...":
+        # what is counted is named after the denominator.
+        named = f"{r.b_unit} {r.b_label}" if r.b_label else f"{r.b_unit}{r.b_clause}"
+        tail = f"{tail} ({named})" if len(tail.split()) >= 3 else named
+    return tail or (r.a_unit or ""), at if at >= 0 else r.a_start
+
+
+def _mention_label(m: _Mention) -> str:
+    """``trực tuyến 1.100 hồ sơ`` -> ``hồ sơ trực tuyến``; ``Số hồ sơ có số hóa ...: 88`` as is."""
+    before = _LEAD_VERBS.sub("", m.label_before).strip()
+    if m.unit and not m.colon_form and before and first_unit_in(before) is None and len(before.split()) <= 4:
+        if before[:1].isupper() and before[1:2].islower():
+            before = before[0].lower() + before[1:]  # it only opened the sentence
+        return " ".join(x for x in (m.unit, before, m.label_after) if x)
+    if m.unit and not before:
+        return " ".join(x for x in (m.unit, m.label_after) if x)
+    return " ".join(x for x in (m.label_before, m.label_after) if x)
+
+
+def _scan_paragraph(
+    text: str, goal: bool, inherited: _Mention | None = None, line_at: Callable[[int], int] | None = None
+) -> tuple[list[_Raw], _Mention | None]:
+    """The raw statements of one paragraph, and a whole left open for the bullet lines after it.
+
+    ``inherited`` is such an open whole of an earlier paragraph (``Tổng số ...: 1.250 hồ sơ,
+    trong đó:`` / ``+ Trực tuyến: 1.100 hồ sơ``).
+    """
+    pcts: list[_Pct] = []
+    for m in _PCT.finditer(text):
+        value = _rate(m.group("v"))
+        if value is not None:
+            pcts.append(_Pct(m.start(), m.end(), value))
     ratios = _find_ratios(text, pcts)
-    blocked = [(r.a_start, r.end) for r in ratios] + [(p.start, p.end) for p in pcts]
+    blocked = [(ratio.a_start, ratio.end) for ratio in ratios] + [(p.start, p.end) for p in pcts]
     mentions = _find_mentions(text, blocked)
 
-    # Wholes and their scopes.
-    wholes = [w for w in mentions if w.is_whole]
-    for i, w in enumerate(wholes):
-        nxt = wholes[i + 1].start if i + 1 < len(wholes) else len(text)
-        w.scope_end = nxt
+    # Wholes and their scopes: a whole reaches to the next whole or the end of the paragraph.
+    wholes = [x for x in mentions if x.is_whole]
+    for i, whole in enumerate(wholes):
+        whole.scope_end = wholes[i + 1].start if i + 1 < len(wholes) else len(text)
     # "tiếp nhận 120 hồ sơ (trực tuyến 100 hồ sơ)": a bracket opens a whole only for its content.
     for mention in mentions:
-        if mention.opener == "(" and not mention.is_whole:
+        if mention.opener == "(" and not mention.is_whole and mention.unit:
             close = text.find(")", mention.label_end)
-            inner = [
-                x for x in mentions
-                if mention.label_end < x.start < (close if close > 0 else len(text)) and x.unit
-                and x.unit == mention.unit
-            ]
-            if inner and mention.unit:
+            close = close if close > 0 else len(text)
+            if any(mention.label_end < x.start < close and x.unit == mention.unit for x in mentions):
                 mention.is_whole = True
-                mention.scope_end = close if close > 0 else len(text)
+                mention.scope_end = close
 
-    raws: list[_Raw] = []
+    if line_at is not None:
+        for mention in mentions:
+            mention.line_no = line_at(mention.start)
 
     def whole_for(pos: int) -> _Mention | None:
         best = None
         for w in mentions:
             if w.is_whole and w.label_end <= pos < w.scope_end:
                 best = w
-        return best
+        return best if best is not None else inherited
+
+    raws: list[_Raw] = []
 
     # Ratios.
     for r in ratios:
-        w = whole_for(r.a_start)
-        if w is not None and (w.whole_unit is None or r.a_unit in (None, w.whole_unit)):
-            r.group = w
-        label = r.a_label and f"{r.a_unit or ''} {r.a_label}".strip() or ""
-        if not label:
-            before = text[_clause_start(text, r.a_start) : r.a_start]
-            label = _trim_subject(re.sub(rf"(?:đạt|{_RATE_WORD}|là)\s*[:]?\s*$", "", before.strip(), flags=re.IGNORECASE))
+        around = whole_for(r.a_start)
+        if (
+            around is not None
+            and (around.whole_unit is None or r.a_unit in (None, around.whole_unit))
+            and (
+                around.inherited
+                or _same_sentence(text, around.end, r.a_start)
+                or re.match(r"^(?:số|trong đó|trong số đó)(?!\w)", match_key(_label_before(text, r.a_start)[0]))
+            )
+        ):
+            r.group = around
+        label, label_at = _ratio_label(text, r)
         raws.append(
             _Raw(
                 anchor=r.a_start,
@@ -573,84 +809,119 @@ def _scan_paragraph(text: str, goal: bool) -> list[_Raw]:
                 rate=r.rate.value if r.rate else None,
                 kind=r.kind,
                 relation="ratio",
-                label=label,
+                label=_trim_subject(label),
                 unit=r.a_unit or r.b_unit or first_unit_in(label),
-                snippet_start=_clause_start(text, r.group.start if r.group else r.start),
+                snippet_start=r.group.label_start
+                if r.group is not None and not r.group.inherited
+                else min(r.start, label_at),
                 snippet_end=r.end,
                 group=r.group,
                 denominator_label=" ".join(x for x in (r.b_unit or "", r.b_label) if x) or None,
+                mapping_sentence=text[r.group.label_end : r.end]
+                if r.group is not None and not r.group.inherited
+                else None,
             )
         )
 
-    # Parts of wholes, and counts with their own stated rate.
+    # Parts of wholes, and counts that carry their own stated rate.
     for mnt in mentions:
         w = whole_for(mnt.start)
         part_of: _Mention | None = None
-        if w is not None and w is not mnt and not mnt.is_whole and mnt.start > w.start:
-            unit_ok = (
-                (mnt.unit is not None and (w.whole_unit is None or mnt.unit == w.whole_unit))
-                or (mnt.unit is None and mnt.colon_form
-                    and (w.whole_unit is None or first_unit_in(mnt.label_before) in (None, w.whole_unit)))
-            )
-            if unit_ok and not _same_sentence(text, w.end, mnt.start):
-                key = match_key(mnt.label_before)
-                unit_ok = bool(re.match(r"^(?:số|trong đó|trong số đó)(?!\w)", key))
+        if w is not None and w is not mnt and not mnt.is_whole and (w.inherited or mnt.start > w.start):
+            sentence_head = match_key(text[_sentence_start(text, mnt.start) : mnt.start])
+            opened = w.opener not in (None, "(") or bool(re.match(_BREAKDOWN_HEAD, sentence_head))
+            if mnt.unit is not None:
+                unit_ok = w.whole_unit is None or mnt.unit == w.whole_unit
+            else:
+                # "label: N", or a short label right under "trong đó" ("trong đó: trực tuyến 1.100").
+                unit_ok = first_unit_in(mnt.label_before) in (None, w.whole_unit) and (
+                    mnt.colon_form or (opened and not w.inherited and len(mnt.label_before.split()) <= 4)
+                )
+            if unit_ok and not w.inherited and not _same_sentence(text, w.end, mnt.start):
+                # After a full stop only "Số hồ sơ ...: N" / "Trong đó ..." continues a whole.
+                unit_ok = bool(
+                    re.match(r"^(?:số)(?!\w)", match_key(mnt.label_before)) or re.match(_BREAKDOWN_HEAD, sentence_head)
+                )
             if unit_ok:
                 part_of = w
-        own = " ".join(x for x in (mnt.unit or "", mnt.label_after, mnt.label_before) if x)
+        clause_after = re.split(r"[,;.()]", text[mnt.unit_end : mnt.unit_end + 80], maxsplit=1)[0]
+        own = " ".join(x for x in (mnt.unit or "", mnt.label_after, mnt.label_before, clause_after) if x)
         rate = _attach_after(text, mnt.label_end, pcts, own)
-        if rate is not None and (part_of is not None or not mnt.is_whole or True):
+        if rate is not None:
             rate.used = True
+        label = _mention_label(mnt)
         if part_of is not None:
-            relation: Relation = "remainder" if mnt.is_remainder else (
-                "breakdown" if part_of.opener in _EXHAUSTIVE else "part"
+            relation: Relation = (
+                "remainder" if mnt.is_remainder else ("breakdown" if part_of.opener in _EXHAUSTIVE else "part")
             )
-            label = " ".join(x for x in (mnt.label_before, mnt.unit if not mnt.label_before else "", mnt.label_after) if x)
+            whole_label = _trim_subject(part_of.label_before or part_of.unit or "")
+            own_label = _trim_subject(label) or (mnt.unit or "")
+            subject = own_label
+            if len(subject.split()) < 3 and whole_label:
+                subject = f"{subject} (trong {whole_label})" if subject else whole_label
             raws.append(
                 _Raw(
                     anchor=mnt.start,
                     numerator=mnt.value,
                     denominator=part_of.value,
                     rate=rate.value if rate else None,
-                    kind="target" if _TARGET_LABEL.match(match_key(part_of.label_before)) else _kind_for(part_of.label_before),
+                    kind=_kind_for(part_of.label_before),
                     relation=relation,
-                    label=_trim_subject(label),
+                    label=own_label,
+                    subject=subject,
                     unit=mnt.unit or part_of.whole_unit,
-                    snippet_start=_clause_start(text, part_of.start),
+                    snippet_start=mnt.label_start if part_of.inherited else part_of.label_start,
                     snippet_end=rate.end if rate else mnt.label_end,
                     group=part_of,
-                    denominator_label=_trim_subject(
-                        " ".join(x for x in (part_of.label_before, part_of.unit or "") if x)
-                    ),
+                    denominator_label=whole_label or None,
+                    # A total names the population (its words may belong to another indicator:
+                    # "Tổng số hồ sơ đã giải quyết ..., trong đó đúng hạn ..."); a target names the
+                    # measure itself ("Chỉ tiêu cấp tài khoản định danh ...: ...; đã cấp: ...").
+                    mapping_sentence=text[
+                        (
+                            mnt.label_start
+                            if part_of.inherited
+                            else part_of.label_start
+                            if _kind_for(part_of.label_before) == "target"
+                            else part_of.label_end
+                        ) : (rate.end if rate else mnt.label_end)
+                    ],
                 )
             )
         elif rate is not None:
-            # A count with its own rate; an earlier count of the same sentence and unit that
+            # A count with its own rate; an earlier count of the same paragraph and unit that
             # gives this rate is its denominator.
-            den: _Mention | None = None
-            for prev in mentions:
-                if prev.start >= mnt.start or not _same_sentence(text, prev.start, mnt.start):
+            den: tuple[int, int, str] | None = None  # value, where its label starts, its label
+            figures = [(x.start, x.value, x.unit, x.label_start, _mention_label(x)) for x in mentions]
+            figures += [(q.a_start, q.a, q.a_unit or q.b_unit, q.start, _ratio_label(text, q)[0]) for q in ratios]
+            for f_start, f_value, f_unit, f_label_start, f_label in sorted(figures):
+                if f_start >= mnt.start:
                     continue
-                if prev.value and prev.unit == mnt.unit and abs(
-                    Decimal(mnt.value) * 100 / Decimal(prev.value) - rate.value
-                ) <= Decimal("0.6"):
-                    den = prev
-            after = text[rate.end : rate.end + 30]
-            kind: DenominatorKind = "target" if _kind_for(after[:20]) == "target" else "total"
-            label = " ".join(x for x in (mnt.label_before, mnt.unit or "", mnt.label_after) if x)
+                if (
+                    f_value
+                    and f_unit == mnt.unit
+                    and abs(Decimal(mnt.value) * 100 / Decimal(f_value) - rate.value) <= Decimal("0.6")
+                ):
+                    den = (f_value, f_label_start, f_label)
+            after = match_key(text[rate.end : rate.end + 25])
+            kind: DenominatorKind = (
+                "target"
+                if re.match(r"^\s*(?:chỉ tiêu|kế hoạch|kh|mục tiêu)(?!\w)", after)
+                else ("target" if _kind_for(mnt.label_before) == "target" else "total")
+            )
             raws.append(
                 _Raw(
                     anchor=mnt.start,
                     numerator=mnt.value,
-                    denominator=den.value if den else None,
+                    denominator=den[0] if den else None,
                     rate=rate.value,
                     kind=kind,
                     relation="count_rate",
-                    label=_trim_subject(label),
-                    unit=mnt.unit,
-                    snippet_start=_clause_start(text, den.start if den else mnt.start),
+                    label=_trim_subject(label) or (mnt.unit or ""),
+                    unit=mnt.unit or first_unit_in(mnt.label_before),
+                    snippet_start=den[1] if den else mnt.label_start,
                     snippet_end=rate.end,
-                    denominator_label=_trim_subject(f"{den.label_before} {den.unit or ''}") if den else None,
+                    denominator_label=_trim_subject(den[2]) if den else None,
                 )
             )
 
@@ -658,26 +929,32 @@ def _scan_paragraph(text: str, goal: bool) -> list[_Raw]:
     for p in pcts:
         if p.used:
             continue
-        before = text[_clause_start(text, p.start) : p.start]
-        if _CHANGE_BEFORE.search(before.lower()) or _CHANGE_AFTER.match(text[p.end :].lower()):
+        clause_start = _clause_start(text, p.start)
+        before = text[clause_start : p.start]
+        if (
+            _CHANGE_BEFORE.search(before.lower())
+            or _CHANGE_AFTER.match(text[p.end :].lower())
+            or _MONEY_AFTER.match(text[p.end :])
+        ):
             continue
-        after_phrase, after_end = _rate_measure_after(text, p.end)
+        label, label_from_after, phrase_end = _rate_measure(text, p.start, p.end, before)
+        if not label:
+            continue
         sentence_before = text[_sentence_start(text, p.start) : p.start]
-        label = _rate_measure_before(before)
-        if not label:
-            label = after_phrase
-        if not label:
-            continue
-        after_key = match_key(text[p.end : p.end + 25])
         is_goal = _is_goal(sentence_before, goal)
+        after_key = match_key(text[p.end : p.end + 25])
         kind: DenominatorKind  # type: ignore[no-redef]
-        if re.match(r"^\s*(?:chỉ tiêu|kế hoạch|kh|mục tiêu)(?!\w)", after_key):
+        if re.match(r"^[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:chỉ tiêu|kế hoạch|kh|mục tiêu)(?!\w)", after_key):
             kind = "target"
-        elif re.match(r"^\s*(?:trên\s+)?tổng(?:\s+số)?(?!\w)", after_key):
+        elif re.match(r"^[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:trên\s+)?tổng(?:\s+số)?(?!\w)", after_key):
             kind = "total"
         else:
             kind = "target" if is_goal else "other"
-        unit = first_unit_in(after_phrase, max_words=3) or first_unit_in(label)
+        unit = first_unit_in(_DETERMINERS.sub("", label.strip()), max_words=2)
+        # The clause of this rate alone: from the previous rate (or clause start) to the next.
+        prev_end = max([q.end for q in pcts if q.end <= p.start] + [clause_start])
+        nxt = min([q.start for q in pcts if q.start > p.end] + [_sentence_end(text, p.end)])
+        window_start = p.start if label_from_after else prev_end
         raws.append(
             _Raw(
                 anchor=p.start,
@@ -686,45 +963,107 @@ def _scan_paragraph(text: str, goal: bool) -> list[_Raw]:
                 rate=p.value,
                 kind=kind,
                 relation="rate",
-                label=_trim_subject(label),
+                label=_trim_subject(label, keep_head=label_from_after),
                 unit=unit,
-                snippet_start=_clause_start(text, p.start),
-                snippet_end=max(p.end, after_end if label == after_phrase else p.end),
+                snippet_start=prev_end
+                if not label_from_after
+                else max(prev_end, max(text.rfind(ch, 0, p.start) for ch in ",;:") + 1),
+                snippet_end=phrase_end if label_from_after else p.end,
                 goal=is_goal,
+                window=(window_start, nxt),
             )
         )
     raws.sort(key=lambda r: r.anchor)
-    return raws
+    # A whole that ends its paragraph with "trong đó:" / "gồm:" stays open for the bullets below.
+    still_open = inherited
+    for w in wholes:
+        tail = text[w.label_end :]
+        if w.opener in _OPENERS_TO_LIST and re.fullmatch(rf"[\s,;:(]*{w.opener}\s*:?\s*", tail, re.IGNORECASE):
+            still_open = replace(w, inherited=True)
+            still_open.scope_end = 0
+            still_open.label_start = 0
+    return raws, still_open
 
 
-def _rate_measure_before(before: str) -> str:
-    """``nộp hồ sơ trực tuyến đạt tỷ lệ`` -> ``nộp hồ sơ trực tuyến``; ``tỷ lệ X đạt`` -> ``X``."""
-    s = before.rstrip()
-    s = re.sub(r"(?:\s*(?:từ|trên|dưới|khoảng|gần|hơn|tối thiểu|ít nhất|không dưới|xấp xỉ))+\s*$", "", s, flags=re.I)
+_MEASURE_STOP = re.compile(
+    r"\s(?:trên địa bàn|trong năm|trong tháng|đến năm|đến hết|so với|trong thời gian)(?!\w)",
+    re.IGNORECASE,
+)
+_TIME_LEAD = re.compile(
+    r"^\s*(?:(?:trong |đến |tính đến |hết )?(?:năm|tháng|quý|quí|ngày)\s+[\dIVX/]+[\s,]*)+", re.IGNORECASE
+)
+_DETERMINERS = re.compile(r"^(?:(?:các|những|toàn bộ|tất cả|mọi|số)\s+)+", re.IGNORECASE)
+
+
+def _rate_measure(text: str, start: int, end: int, before: str) -> tuple[str, bool, int]:
+    """What a bare percentage measures, whether it was read after the number, and where it ends.
+
+    Order: ``tỷ lệ <X> (đạt) N%``; then the noun phrase after the number (``80% thủ tục hành
+    chính ...``, ``hoàn thành 100% việc xác thực ...``); then ``<X> đạt (tỷ lệ) N%``.
+    """
+    s = re.sub(r"\d+(?:[.,]\d+)?\s?%?\s?[-–]\s*$", "", before.rstrip())  # "từ 70-80%"
+    s = re.sub(
+        r"(?:\s*(?:từ|trên|dưới|khoảng|gần|hơn|tối thiểu|ít nhất|không dưới|xấp xỉ))+\s*$",
+        "",
+        s,
+        flags=re.IGNORECASE,
+    )
     m = re.search(rf"{_RATE_WORD}\s+(?P<x>[^,;:()]*?)\s*(?:đạt|là|:|=)?\s*$", s, re.IGNORECASE)
-    if m and m.group("x").strip() and not re.fullmatch(r"(?:đạt|là)", m.group("x").strip(), re.I):
-        return m.group("x")
-    m = re.search(rf"(?P<x>[^,;:()]*?)\s*(?:đạt|chiếm|bằng|hoàn thành)\s*(?:{_RATE_WORD})?\s*[:]?\s*$", s, re.IGNORECASE)
-    if m and m.group("x").strip():
-        return m.group("x")
+    if m and m.group("x").strip() and not re.fullmatch(r"(?:đạt|là)", m.group("x").strip(), re.IGNORECASE):
+        return m.group("x"), False, end
+    after, after_end = _rate_measure_after(text, end)
+    if after and not re.match(r"(?:chỉ tiêu|kế hoạch|KH|mục tiêu|so với|tổng số)(?!\w)", after, re.IGNORECASE):
+        return after, True, after_end
+    m = re.search(
+        rf"(?P<x>[^,;:()]*?)\s*(?:đạt|chiếm|bằng|hoàn thành)\s*(?:{_RATE_WORD})?\s*[:]?\s*$", s, re.IGNORECASE
+    )
+    if m and _TIME_LEAD.sub("", m.group("x")).strip():
+        return _TIME_LEAD.sub("", m.group("x")), False, end
     m = re.search(rf"(?P<x>[^,;:()]*?)\s*{_RATE_WORD}\s*(?:đạt|là|:|=)?\s*$", s, re.IGNORECASE)
-    if m and m.group("x").strip():
-        return m.group("x")
-    return ""
+    if m and _TIME_LEAD.sub("", m.group("x")).strip():
+        return _TIME_LEAD.sub("", m.group("x")), False, end
+    # "Năm 2025 hoàn thành 100% chỉ tiêu": only the quota is named; "năm 2026 đạt 25%": only a time.
+    if after:
+        return after, True, after_end
+    m = re.search(r"(?P<x>[^,;:()]*?)\s*(?:đạt|chiếm|bằng|hoàn thành)\s*$", s, re.IGNORECASE)
+    return (m.group("x"), False, end) if m and m.group("x").strip() else ("", False, end)
 
 
 def _rate_measure_after(text: str, pos: int) -> tuple[str, int]:
-    """The noun phrase a percentage applies to: ``80% thủ tục hành chính áp dụng ...``."""
-    m = re.match(r"[⁰¹²³⁴⁵⁶⁷⁸⁹\s]*(?P<x>[^\W\d_][^,;:.()\n]*)", text[pos:])
-    if not m:
+    """The noun phrase a percentage applies to: ``80% thủ tục hành chính áp dụng ...``.
+
+    It runs to the next ``; . : ( )``, digit or ``%``; a comma continues it while it is still
+    short (``80% các cơ quan, doanh nghiệp chấp nhận ...``).
+    """
+    m = re.match(r"[⁰¹²³⁴⁵⁶⁷⁸⁹\s]*", text[pos:])
+    i = pos + (m.end() if m else 0)
+    if i >= len(text) or not text[i].isalpha():
         return "", pos
-    phrase = m.group("x")
-    words = phrase.split()
-    if not words or words[0].lower() in {"so", "và", "trong", "theo", "với", "là", "của"}:
+    begin = i
+    words = 0
+    end = i
+    while i < len(text) and words < 20:
+        w = re.match(r"[^\W\d_][\w/&\-]*", text[i:])
+        if not w or re.search(r"\d", w.group(0)):
+            break
+        words += 1
+        i += w.end()
+        end = i
+        sep = re.match(r"\s*,\s*|\s+", text[i:])
+        if not sep:
+            break
+        if "," in sep.group(0) and words >= 8:
+            break
+        i += sep.end()
+    phrase = text[begin:end]
+    first = phrase.split()[0].lower() if phrase.split() else ""
+    if first in {"so", "và", "trong", "theo", "với", "là", "của", "tăng", "giảm"}:
         return "", pos
-    words = words[:14]
-    kept = " ".join(words)
-    return kept, pos + m.start("x") + len(kept)
+    stop = _MEASURE_STOP.search(phrase)
+    if stop:
+        phrase = phrase[: stop.start()]
+    phrase = re.sub(r"(?:[\s,]+(?:với|của|và|về|cho|tại|theo|trong|bởi|là|được))+$", "", phrase).rstrip(" ,")
+    return phrase, begin + len(phrase)
 
 
 def _is_goal(sentence_before: str, goal_mode: bool) -> bool:
@@ -741,7 +1080,9 @@ def _is_goal(sentence_before: str, goal_mode: bool) -> bool:
 def _heading_text(p: Paragraph) -> str | None:
     words = p.text.split()
     if is_heading(p.text) or (
-        len(words) <= 20 and (is_list_item(p.text) or p.text.endswith(":")) and not re.search(r"\d[.,]?\d*\s*%", p.text)
+        len(words) <= 20
+        and (is_list_item(p.text) or p.text.endswith(":"))
+        and "%" not in p.text
         and not p.text.endswith(".")
     ):
         return p.text
@@ -751,17 +1092,27 @@ def _heading_text(p: Paragraph) -> str | None:
 def _labels_before(text: str, pos: int) -> list[str]:
     """``Label:`` phrases before ``pos``, nearest first (``3.1. Đăng ký khai sinh: ...``)."""
     out: list[str] = []
-    for m in re.finditer(r"(?:^|[:;.(]\s*)(?P<l>[^:;.()]{2,140}?)\s*:", text[:pos]):
+    for m in re.finditer(r"(?:^|(?<=[:;.]))\s*(?P<l>[^:;.]{2,160}?)\s*:", text[:pos]):
         label = re.sub(r"^(?:\d+(?:\.\d+)*[.)]?\s*|[-–+•*]\s*|\([\d\w]\)\s*)", "", m.group("l")).strip()
         if label:
             out.append(label)
     return list(reversed(out))
 
 
-def _scope_of(*texts: str) -> Scope | None:
+def _scope_of(period: str | None, *texts: str) -> Scope | None:
+    """``month`` / ``cumulative`` from the words of the first text that has any (see module doc).
+
+    ``trong tháng 3`` counts as the month only when 3 is the reported month; otherwise it is a
+    deadline (``hoàn thành trong tháng 12/2025``).
+    """
+    month_no = int(period[5:]) if period else None
     for t in texts:
         key = match_key(t)
         month = _MONTH_MARKERS.search(key)
+        if month is None and month_no is not None:
+            month = re.search(rf"(?<!\w)(?:trong |kết quả )?tháng 0?{month_no}(?!\d)(?!\s*/\s*\d{{1,2}}/)", key)
+            if month and not re.match(r"(?:trong|kết quả)", month.group(0)):
+                month = None
         cumul = _CUMULATIVE_MARKERS.search(key)
         if month and cumul:
             return "month" if month.start() > cumul.start() else "cumulative"
@@ -773,9 +1124,9 @@ def _scope_of(*texts: str) -> Scope | None:
 
 
 def _snippet(text: str, start: int, end: int, limit: int = 320) -> str:
-    end = max(end, start)
-    # Finish the word the statement ends in.
-    m = re.match(r"[^\s,;]*", text[end:])
+    """The source text of a statement, finished to the end of its last word, at most ``limit``."""
+    start = max(0, min(start, end))
+    m = re.match(r"[^\s,;()]*", text[end:])
     end += m.end() if m else 0
     if end - start > limit:
         start = end - limit
@@ -792,7 +1143,8 @@ def extract_statements(
 ) -> Iterator[Statement]:
     """Yield every ratio, part of a whole, count against a target and rate of a report.
 
-    >>> s = next(extract_statements(["Đã cấp 1.584.959tài khoản/1.030.000 tài khoản chỉ tiêu, đạt 153,88%."]))
+    >>> line = "Tài khoản định danh điện tử: 1.584.959tài khoản/1.030.000 tài khoản chỉ tiêu, đạt 153,88%."
+    >>> s = next(extract_statements([line]))
     >>> (s.numerator, s.denominator, s.reported_rate_pct, s.denominator_kind, s.indicator_code)
     (1584959, 1030000, Decimal('153.88'), 'target', 'VNEID_REGISTERED')
     """
@@ -800,78 +1152,96 @@ def extract_statements(
     head = header if header is not None else read_header(lines, reg)
     kind, _ = detect_document_kind(lines)
     goal_mode = kind in ("KẾ HOẠCH", "CHƯƠNG TRÌNH")
-    paragraphs = build_paragraphs(lines)
     headings: list[str] = []
     statements: list[Statement] = []
-    group_scopes: dict[str, list[Scope]] = {}
-    for para in paragraphs:
+    group_scopes: dict[str, Scope] = {}
+    open_whole: _Mention | None = None
+    for para in build_paragraphs(lines):
         text = para.text
-        if is_heading(text):
-            if _RESULT_HEADING.search(text):
+        if is_heading(text) or re.match(r"^[IVXLC]{1,5}[.)]\s", text):
+            if _RESULT_HEADING.search(text.upper()):
                 goal_mode = False
-            elif _GOAL_HEADING.search(text):
+            elif _GOAL_HEADING.search(text.upper()):
                 goal_mode = True
-        heading = _heading_text(para)
-        raws = _scan_paragraph(text, goal_mode)
-        group_ids: dict[int, str] = {}
+        inherited = open_whole if open_whole is not None and is_list_item(text) else None
+        raws, open_whole = _scan_paragraph(text, goal_mode, inherited, para.line_at)
+        if para.is_footnote:
+            open_whole = inherited
         for raw in raws:
-            group_id = None
-            if raw.group is not None:
-                gid = id(raw.group)
-                if gid not in group_ids:
-                    group_ids[gid] = f"L{para.line_at(raw.group.start)}:{len(group_ids)}"
-                group_id = group_ids[gid]
-            sent_start = _sentence_start(text, raw.anchor)
-            sentence = text[sent_start : _sentence_end(text, raw.anchor)]
-            snippet = _snippet(text, raw.snippet_start, raw.snippet_end)
-            labels = _labels_before(text, raw.anchor)
-            lead = labels[-1] if labels else ""
-            surroundings = " ".join([*headings[-2:], text])
-            mapping = map_statement(
-                label=" ".join(x for x in (raw.label, raw.unit or "") if x),
-                sentence=snippet if raw.relation != "rate" else sentence,
-                surroundings=surroundings,
-                count_unit=raw.unit,
-                service_texts=[raw.label, *labels[:3], lead, *reversed(headings[-2:])],
-                role=head.unit_role,
-                registry=reg,
-            )
-            indicator = mapping.indicator_code if raw.relation != "remainder" else None
-            service = mapping.service_code if indicator else None
-            scope = _scope_of(snippet, sentence, *(headings[-1:]))
-            if scope is None and indicator is not None:
-                scope = "month" if reg.indicators[indicator].measure_type == "flow" else "cumulative"
-            subject = raw.label or (raw.unit or "")
-            if service and service != "NA" and indicator:
-                svc_name = reg.services[service].name_vi
-                if match_key(svc_name) not in match_key(subject):
-                    subject = f"{lead or svc_name}: {subject}" if lead and len(lead) < 120 else f"{svc_name}: {subject}"
-            statement = Statement(
-                line_no=para.line_at(raw.anchor),
-                numerator=raw.numerator,
-                denominator=raw.denominator,
-                reported_rate_pct=raw.rate,
-                computed_rate_pct=_computed(raw.numerator, raw.denominator),
-                denominator_kind=raw.kind,
-                scope=scope or "unknown",
-                subject=subject,
-                count_unit=raw.unit,
-                indicator_code=indicator,
-                service_code=service,
-                snippet=snippet,
-                confidence=mapping.confidence if indicator else 0.0,
-                relation=raw.relation,
-                group_id=group_id,
-                group_total=raw.group.value if raw.group is not None else None,
-                denominator_label=raw.denominator_label,
-            )
-            if group_id is not None and scope is not None:
-                group_scopes.setdefault(group_id, []).append(scope)
+            statement = _finish(raw, para, head, reg, headings)
+            if statement.group_id is not None and statement.scope != "unknown":
+                group_scopes.setdefault(statement.group_id, statement.scope)
             statements.append(statement)
+        heading = _heading_text(para)
         if heading:
             headings.append(heading)
     for st in statements:
         if st.scope == "unknown" and st.group_id in group_scopes:
-            scopes = group_scopes[st.group_id]
-            st = Statement(**{**st.__dict__, "scope": scopes[0]})
+            st = replace(st, scope=group_scopes[st.group_id])
         yield st
+
+
+def _finish(
+    raw: _Raw,
+    para: Paragraph,
+    head: ReportHeader,
+    reg: Registry,
+    headings: list[str],
+) -> Statement:
+    """Map a raw statement to the registry and give it its final shape."""
+    text = para.text
+    group_id = None
+    if raw.group is not None:
+        group_id = f"L{raw.group.line_no}:{raw.group.start}"
+    if raw.mapping_sentence is not None:
+        sentence = raw.mapping_sentence
+    elif raw.window is not None:
+        sentence = text[raw.window[0] : raw.window[1]]
+    else:
+        sentence = text[_sentence_start(text, raw.anchor) : _sentence_end(text, raw.anchor)]
+    snippet = _snippet(text, raw.snippet_start, raw.snippet_end)
+    labels = _labels_before(text, raw.anchor)
+    lead = labels[-1] if labels else ""
+    mapping = map_statement(
+        label=" ".join(x for x in (raw.label, raw.unit or "") if x),
+        sentence=sentence if raw.window is not None or raw.mapping_sentence is not None else snippet,
+        surroundings=" ".join([*headings[-2:], text]),
+        count_unit=raw.unit,
+        service_texts=[raw.label, *labels[:3], lead, *reversed(headings[-2:])],
+        role=head.unit_role,
+        registry=reg,
+    )
+    indicator = mapping.indicator_code if raw.relation != "remainder" else None
+    service = mapping.service_code if indicator else None
+    unit = raw.unit
+    if unit is None and indicator is not None and raw.relation == "rate":
+        unit = reg.indicators[indicator].count_unit
+    full_sentence = text[_sentence_start(text, raw.anchor) : _sentence_end(text, raw.anchor)]
+    scope = _scope_of(head.period, snippet, full_sentence, *(headings[-1:]))
+    if scope is None and indicator is not None:
+        scope = "month" if reg.indicators[indicator].measure_type == "flow" else "cumulative"
+    subject = raw.subject or raw.label or (unit or "")
+    if service and service != NO_SERVICE:
+        svc_name = reg.services[service].name_vi
+        if match_key(svc_name) not in match_key(subject):
+            named = lead if lead and len(lead) < 140 and match_service([lead], reg)[0] == service else svc_name
+            subject = f"{named}: {subject}"
+    return Statement(
+        line_no=para.line_at(raw.anchor),
+        numerator=raw.numerator,
+        denominator=raw.denominator,
+        reported_rate_pct=raw.rate,
+        computed_rate_pct=_computed(raw.numerator, raw.denominator),
+        denominator_kind=raw.kind,
+        scope=scope or "unknown",
+        subject=subject,
+        count_unit=unit,
+        indicator_code=indicator,
+        service_code=service,
+        snippet=snippet,
+        confidence=mapping.confidence if indicator else 0.0,
+        relation=raw.relation,
+        group_id=group_id,
+        group_total=raw.group.value if raw.group is not None else None,
+        denominator_label=raw.denominator_label,
+    )

@@ -28,7 +28,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ingest.narrative.paragraphs import clean_line, is_heading
+from ingest.narrative.paragraphs import build_paragraphs, clean_line, is_heading
 from ingest.narrative.vocabulary import match_key
 from ingest.registry import Registry, load_registry
 
@@ -38,16 +38,71 @@ DOCUMENT_KINDS = ("BÁO CÁO", "KẾ HOẠCH", "CHƯƠNG TRÌNH", "CÔNG VĂN", 
 
 # Provinces and centrally-governed cities, current (2025) and former names.
 PROVINCES = (
-    "An Giang", "Bà Rịa - Vũng Tàu", "Bà Rịa-Vũng Tàu", "Bạc Liêu", "Bắc Giang", "Bắc Kạn",
-    "Bắc Ninh", "Bến Tre", "Bình Dương", "Bình Định", "Bình Phước", "Bình Thuận", "Cà Mau",
-    "Cao Bằng", "Cần Thơ", "Đà Nẵng", "Đắk Lắk", "Đắk Nông", "Điện Biên", "Đồng Nai",
-    "Đồng Tháp", "Gia Lai", "Hà Giang", "Hà Nam", "Hà Nội", "Hà Tĩnh", "Hải Dương", "Hải Phòng",
-    "Hậu Giang", "Hòa Bình", "Hồ Chí Minh", "Huế", "Hưng Yên", "Khánh Hòa", "Kiên Giang",
-    "Kon Tum", "Lai Châu", "Lạng Sơn", "Lào Cai", "Lâm Đồng", "Long An", "Nam Định", "Nghệ An",
-    "Ninh Bình", "Ninh Thuận", "Phú Thọ", "Phú Yên", "Quảng Bình", "Quảng Nam", "Quảng Ngãi",
-    "Quảng Ninh", "Quảng Trị", "Sóc Trăng", "Sơn La", "Tây Ninh", "Thái Bình", "Thái Nguyên",
-    "Thanh Hóa", "Thừa Thiên Huế", "Tiền Giang", "Trà Vinh", "Tuyên Quang", "Vĩnh Long",
-    "Vĩnh Phúc", "Yên Bái",
+    "An Giang",
+    "Bà Rịa - Vũng Tàu",
+    "Bà Rịa-Vũng Tàu",
+    "Bạc Liêu",
+    "Bắc Giang",
+    "Bắc Kạn",
+    "Bắc Ninh",
+    "Bến Tre",
+    "Bình Dương",
+    "Bình Định",
+    "Bình Phước",
+    "Bình Thuận",
+    "Cà Mau",
+    "Cao Bằng",
+    "Cần Thơ",
+    "Đà Nẵng",
+    "Đắk Lắk",
+    "Đắk Nông",
+    "Điện Biên",
+    "Đồng Nai",
+    "Đồng Tháp",
+    "Gia Lai",
+    "Hà Giang",
+    "Hà Nam",
+    "Hà Nội",
+    "Hà Tĩnh",
+    "Hải Dương",
+    "Hải Phòng",
+    "Hậu Giang",
+    "Hòa Bình",
+    "Hồ Chí Minh",
+    "Huế",
+    "Hưng Yên",
+    "Khánh Hòa",
+    "Kiên Giang",
+    "Kon Tum",
+    "Lai Châu",
+    "Lạng Sơn",
+    "Lào Cai",
+    "Lâm Đồng",
+    "Long An",
+    "Nam Định",
+    "Nghệ An",
+    "Ninh Bình",
+    "Ninh Thuận",
+    "Phú Thọ",
+    "Phú Yên",
+    "Quảng Bình",
+    "Quảng Nam",
+    "Quảng Ngãi",
+    "Quảng Ninh",
+    "Quảng Trị",
+    "Sóc Trăng",
+    "Sơn La",
+    "Tây Ninh",
+    "Thái Bình",
+    "Thái Nguyên",
+    "Thanh Hóa",
+    "Thừa Thiên Huế",
+    "Tiền Giang",
+    "Trà Vinh",
+    "Tuyên Quang",
+    "Vĩnh Long",
+    "Vĩnh Phúc",
+    "Yên Bái",
 )
 _PROVINCE_BY_KEY = {match_key(p): p for p in PROVINCES}
 
@@ -69,14 +124,29 @@ _EXTRA_UNIT_NAMES = {
     "THUE": ["Thuế tỉnh", "Cục Thuế", "Thuế thành phố"],
 }
 # The sender code in a document number may be spelt differently from the role code.
-_DOC_CODE_ALIASES = {"SGDĐT": "SGDDT", "SGD&ĐT": "SGDDT", "SKH&CN": "SKHCN", "VP": "VPUB", "VPUBND": "VPUB",
-                     "CA": "CAT", "CT": "THUE", "TTHCC": "TTPVHCC"}
+_DOC_CODE_ALIASES = {
+    "SGDĐT": "SGDDT",
+    "SGD&ĐT": "SGDDT",
+    "SKH&CN": "SKHCN",
+    "VP": "VPUB",
+    "VPUBND": "VPUB",
+    "CA": "CAT",
+    "CT": "THUE",
+    "TTHCC": "TTPVHCC",
+}
 _COMMITTEE = re.compile(
     r"(?:ủy ban nhân dân|ubnd)\s+(?P<level>tỉnh|thành phố|huyện|thị xã|quận|xã|phường|thị trấn|đặc khu)",
 )
 _LEVEL_ROLE = {
-    "tỉnh": "province", "thành phố": "province", "huyện": "district", "thị xã": "district",
-    "quận": "district", "xã": "commune", "phường": "commune", "thị trấn": "commune", "đặc khu": "commune",
+    "tỉnh": "province",
+    "thành phố": "province",
+    "huyện": "district",
+    "thị xã": "district",
+    "quận": "district",
+    "xã": "commune",
+    "phường": "commune",
+    "thị trấn": "commune",
+    "đặc khu": "commune",
 }
 _DOC_NUMBER = re.compile(r"^Số\s*:?[^/]*/\s*(?P<kind>[A-ZĐ]{1,6})-(?P<code>[A-ZĐ&]+)", re.IGNORECASE)
 _MONTH = re.compile(
@@ -86,7 +156,6 @@ _MONTH = re.compile(
 _YEAR = re.compile(r"(?:năm|/)\s*(\d{4})")
 _DATE_PLACE = re.compile(r"^(?P<place>[^\d,]{2,40}),\s*ngày\b", re.IGNORECASE)
 _TINH_X = re.compile(r"(?<!\w)(?:tỉnh|thành phố|TỈNH|THÀNH PHỐ|Tỉnh|Thành phố)(?!\w)")
-_PROVINCE_REST = re.compile(r"^(?:tỉnh|thành phố)(?:\s+(?!về\b|việc\b)\w+){1,4}$")
 _REPORTS = re.compile(r"(?P<who>[^.;:,]{3,80}?)\s+(?:xin\s+)?báo cáo(?!\w)(?!\s+(?:định kỳ|về việc))")
 _TITLE_STOP = re.compile(r"^(?:Kính gửi|Thực hiện|Căn cứ|I\.|1\.)", re.IGNORECASE)
 
@@ -127,8 +196,11 @@ def detect_document_kind(lines: Sequence[str]) -> tuple[str | None, int | None]:
 def _unit_patterns(registry: Registry) -> list[tuple[str, str, str]]:
     """(match_key of a unit name without province, role, display name), longest first."""
     out: dict[str, tuple[str, str]] = {}
-    provinces = [match_key(u.name_vi.removeprefix("Tỉnh ").replace(" (cũ)", ""))
-                 for u in registry.units.values() if u.kind == "province"]
+    provinces = [
+        match_key(u.name_vi.removeprefix("Tỉnh ").replace(" (cũ)", ""))
+        for u in registry.units.values()
+        if u.kind == "province"
+    ]
     for unit in registry.units.values():
         if unit.kind != "department":
             continue
@@ -161,6 +233,15 @@ def _role_in(text: str, patterns: list[tuple[str, str, str]]) -> tuple[str, str,
     return None if best is None else (best[1], best[2], best[3])
 
 
+def _only_place_after(who: str, unit_end: int) -> bool:
+    """True when nothing but a place name follows the unit: ``Sở Tư pháp (tỉnh An Giang)``."""
+    rest_key = match_key(who)[unit_end:]
+    words = who.split()[len(who.split()) - len(rest_key.split()) :] if rest_key.strip() else []
+    if words and words[0].lower() in ("tỉnh", "thành"):
+        words = words[2:] if words[0].lower() == "thành" else words[1:]
+    return len(words) <= 4 and all(w[:1].isupper() for w in words)
+
+
 def _sender_from_block(block: Sequence[str], patterns: list[tuple[str, str, str]]) -> tuple[str, str] | None:
     # The sender block: "UBND TỈNH AN GIANG" / "SỞ TƯ PHÁP".  The last unit named is the most
     # specific (the parent comes first); a committee line may wrap ("ỦY BAN NHÂN DÂN" / "TỈNH X").
@@ -178,7 +259,7 @@ def _find_province(texts: Sequence[str]) -> str | None:
         for m in _TINH_X.finditer(text):
             words: list[str] = []
             for w in text[m.end() :].split()[:4]:
-                w = w.strip(",.;:()“”\"")
+                w = w.strip(',.;:()“”"')
                 if not w or not (w[0].isupper() or w == "-"):
                     break
                 words.append(w)
@@ -226,10 +307,16 @@ def read_header(lines: Sequence[str], registry: Registry | None = None) -> Repor
         for t in cleaned[kind_at + 1 : kind_at + 12]:
             if not t:
                 continue
-            if title_parts and (_TITLE_STOP.match(t) or len(t) > 200 or len(title_parts) >= 3):
+            if title_parts and (
+                _TITLE_STOP.match(t)
+                or len(t) > 200
+                or len(title_parts) >= 3
+                or t.endswith(":")
+                or re.search(r"(?:năm|/)\s*\d{4}\s*$", title_parts[-1])
+            ):
                 break
             title_parts.append(t)
-            if t.endswith((".", ";")):
+            if t.endswith((".", ";", ":")):
                 break
     title = " ".join(title_parts) or None
     body = [t for t in cleaned if t]
@@ -237,8 +324,13 @@ def read_header(lines: Sequence[str], registry: Registry | None = None) -> Repor
     # Sender.
     unit_role: str | None = None
     unit_name: str | None = None
-    sender_block = [t for t in block if not t.upper().startswith(("CỘNG HÒA", "CỘNG HOÀ", "ĐỘC LẬP"))
-                    and not _DATE_PLACE.match(t) and not t.lower().startswith("số")]
+    sender_block = [
+        t
+        for t in block
+        if not t.upper().startswith(("CỘNG HÒA", "CỘNG HOÀ", "ĐỘC LẬP"))
+        and not _DATE_PLACE.match(t)
+        and not t.lower().startswith("số")
+    ]
     hit = _sender_from_block(sender_block, patterns)
     if hit is None:
         for t in block:
@@ -248,15 +340,15 @@ def read_header(lines: Sequence[str], registry: Registry | None = None) -> Repor
                 code = _DOC_CODE_ALIASES.get(code, code).replace("Đ", "D")
                 roles = {u.role for u in reg.units.values()}
                 if code in roles:
-                    hit = (code, code)
+                    names = [n for _k, r, n in patterns if r == code and not n.isupper()]
+                    hit = (code, names[-1] if names else code)
                 break
     if hit is None:
         # "Sở Tư pháp (tỉnh An Giang) báo cáo ...": the unit must end right before "báo cáo".
         for t in body:
             for m in _REPORTS.finditer(t):
                 found = _role_in(m.group("who"), patterns)
-                rest = match_key(m.group("who"))[found[2] :].strip() if found else ""
-                if found and (not rest or _PROVINCE_REST.match(rest)):
+                if found and _only_place_after(m.group("who"), found[2]):
                     hit = (found[0], found[1])
                     break
             if hit:
@@ -284,7 +376,9 @@ def read_header(lines: Sequence[str], registry: Registry | None = None) -> Repor
             if province:
                 break
     if province is None:
-        province = _find_province([" ".join(block)] + ([title] if title else []) + body)
+        # Paragraphs, not lines: "tỉnh Vĩnh" / "Long" may be wrapped.
+        paragraphs = [p.text for p in build_paragraphs(lines)]
+        province = _find_province([" ".join(block)] + ([title] if title else []) + paragraphs)
 
     return ReportHeader(
         unit_role=unit_role,

@@ -6,15 +6,18 @@ Nothing here lists indicators: every phrase comes from ``indicators.yml`` (``key
 Scoring (documented so that the confidence means something):
 
 * each indicator phrase is looked for in three texts of decreasing weight: the statement's own
-  label (what is counted, weight 1.0), its sentence (0.7) and its surroundings - the
-  paragraph and the headings above it (0.4);
+  label (what is counted, weight 1.0), its sentence or clause (0.7) and its surroundings - the
+  paragraph and the headings above it (0.3, never enough on its own);
 * a phrase found verbatim (after folding case, tone placement and abbreviations such as
-  ``TTHC``) scores 1.0 for a keyword, 0.8 for the indicator's name and 0.7 for its numerator
-  definition; a phrase of three or more words whose words are at least 75 % present scores
-  0.6 x the share present;
-* a second keyword of the same indicator found in the label or sentence adds 0.1 (at most 0.2);
+  ``TTHC``) scores 1.0 for a keyword of three or more words, 0.85 for one of two words, 0.45
+  for a single word (``VNeID``: not enough without an agreeing count unit), 0.8 for the
+  indicator's name and 0.7 for its numerator definition; a phrase of three or more words of
+  which at least 80 % stand close together (within 1.5 x its length + 2 words) scores 0.5 x
+  the share present;
+* each further keyword found verbatim in the same text adds 0.1 (at most 0.2);
 * the count unit must agree: a different unit (``người`` against ``hồ sơ``) multiplies the
-  score by 0.4; a unit that agrees adds 0.1;
+  score by 0.4; a unit that agrees (or counts people under another name: ``đối tượng``,
+  ``học sinh``) multiplies it by 1.2;
 * for a known department role that is not among the indicator's reporters the score is
   multiplied by 0.9;
 * the confidence is the best score, capped at 1, times 0.8 when the runner-up is within 0.1;
@@ -38,16 +41,41 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ingest.narrative.vocabulary import match_key, normalise_unit, tokens
+from ingest.narrative.vocabulary import UNIT_FAMILY, match_key, normalise_unit, tokens
 from ingest.registry import NO_SERVICE, Indicator, Registry, load_registry
 
 __all__ = ["ASSIGN_THRESHOLD", "MappingResult", "map_statement", "match_service"]
 
 ASSIGN_THRESHOLD = 0.5
 SERVICE_THRESHOLD = 0.5
-_TIER_WEIGHTS = (1.0, 0.7, 0.4)
+_TIER_WEIGHTS = (1.0, 0.7, 0.3)
+_FUZZY_WEIGHT = 0.5
+_FUZZY_SHARE = 0.8
 _STOPWORDS = frozenset(
-    "của và các cho với về được đã trong theo những tại để là có một số lượng việc nhóm thủ tục".split()
+    [
+        "của",
+        "và",
+        "các",
+        "cho",
+        "với",
+        "về",
+        "được",
+        "đã",
+        "trong",
+        "theo",
+        "những",
+        "tại",
+        "để",
+        "là",
+        "có",
+        "một",
+        "số",
+        "lượng",
+        "việc",
+        "nhóm",
+        "thủ",
+        "tục",
+    ]
 )
 # Department roles: a unit of another kind (commune, province) may report on anything.
 _DEPARTMENT_ROLE = re.compile(r"^[A-Z]+$")
@@ -67,47 +95,61 @@ def _content_tokens(text: str) -> list[str]:
     return [t for t in tokens(text) if t not in _STOPWORDS]
 
 
-def _phrase_score(phrase: str, text_key: str, text_tokens: frozenset[str]) -> float:
+def _phrase_score(phrase: str, text: _Text) -> float:
+    """1.0 when the phrase is in the text; for a long phrase, a partial score when nearly all
+    of its words stand close together in the text; else 0."""
     key = match_key(phrase)
-    if not key:
+    if not key or not text.key:
         return 0.0
-    if re.search(r"(?<!\w)" + re.escape(key) + r"(?!\w)", text_key):
+    if re.search(r"(?<!\w)" + re.escape(key) + r"(?!\w)", text.key):
         return 1.0
-    words = _content_tokens(phrase)
-    if len(words) >= 3:
-        share = sum(1 for w in words if w in text_tokens) / len(words)
-        if share >= 0.75:
-            return 0.6 * share
-    return 0.0
+    words = set(_content_tokens(phrase))
+    if len(words) < 3:
+        return 0.0
+    span = int(1.5 * len(words)) + 2
+    best = 0
+    toks = text.toks
+    for i in range(len(toks)):
+        window = toks[i : i + span]
+        best = max(best, len(words.intersection(window)))
+    share = best / len(words)
+    return _FUZZY_WEIGHT * share if share >= _FUZZY_SHARE else 0.0
 
 
 @dataclass(frozen=True)
 class _Text:
     key: str
-    toks: frozenset[str]
+    toks: tuple[str, ...]
 
     @classmethod
     def of(cls, text: str) -> _Text:
-        return cls(match_key(text), frozenset(tokens(text)))
+        return cls(match_key(text), tuple(tokens(text)))
+
+
+def _keyword_weight(keyword: str) -> float:
+    """A one-word keyword (``VNeID``, ``scan``) is weaker evidence than a phrase: alone it does
+    not reach the threshold unless the count unit agrees too."""
+    n = len(tokens(keyword))
+    return 0.45 if n <= 1 else (0.85 if n == 2 else 1.0)
 
 
 def _indicator_score(ind: Indicator, tiers: Sequence[_Text]) -> float:
     numerator_phrase = re.sub(r"^(?:số|tổng số)\s+", "", ind.numerator, flags=re.IGNORECASE)
-    phrases = [(kw, 1.0) for kw in ind.keywords] + [(ind.name_vi, 0.8), (numerator_phrase, 0.7)]
+    phrases = [(kw, _keyword_weight(kw)) for kw in ind.keywords] + [(ind.name_vi, 0.8), (numerator_phrase, 0.7)]
     best = 0.0
-    exact_keywords = set()
     for weight, text in zip(_TIER_WEIGHTS, tiers, strict=True):
         if not text.key:
             continue
+        tier_best = 0.0
+        exact_keywords = 0
         for phrase, phrase_weight in phrases:
-            s = _phrase_score(phrase, text.key, text.toks)
-            if s == 0.0:
-                continue
-            best = max(best, weight * phrase_weight * s)
-            if s == 1.0 and phrase_weight == 1.0 and weight >= 0.7:
-                exact_keywords.add(phrase)
-    if best > 0 and len(exact_keywords) > 1:
-        best += 0.1 * min(2, len(exact_keywords) - 1)
+            s = _phrase_score(phrase, text)
+            tier_best = max(tier_best, phrase_weight * s)
+            if s == 1.0 and phrase in ind.keywords:
+                exact_keywords += 1
+        if tier_best > 0 and exact_keywords > 1:
+            tier_best += 0.1 * min(2, exact_keywords - 1)
+        best = max(best, weight * tier_best)
     return best
 
 
@@ -164,16 +206,17 @@ def map_statement(
             continue
         ind_unit = normalise_unit(ind.count_unit)
         if unit is not None and ind_unit is not None:
-            score = score + 0.1 if unit == ind_unit else score * 0.4
+            same = UNIT_FAMILY.get(unit, unit) == UNIT_FAMILY.get(ind_unit, ind_unit)
+            score = score * 1.2 if same else score * 0.4
         if role and _DEPARTMENT_ROLE.match(role) and role not in ind.reporters:
             score *= 0.9
-        scored.append((min(score, 1.0), ind.code))
+        scored.append((score, ind.code))
     if not scored:
         return MappingResult(None, None, 0.0)
     scored.sort(reverse=True)
     best, code = scored[0]
     runner_up = scored[1][1] if len(scored) > 1 else None
-    confidence = best
+    confidence = min(best, 1.0)
     if len(scored) > 1 and scored[1][0] >= best - 0.1:
         confidence *= 0.8
     confidence = round(confidence, 2)
@@ -185,7 +228,8 @@ def map_statement(
     allowed = indicator.services_for(role) if role else ()
     service, service_conf = match_service(service_texts, reg)
     if service is None:
-        return MappingResult(code, None, round(confidence * 0.8, 2), runner_up)
+        # The indicator is clear but the service is not named: keep the indicator.
+        return MappingResult(code, None, round(max(confidence * 0.8, ASSIGN_THRESHOLD), 2), runner_up)
     if allowed and service not in allowed:
         confidence *= 0.9
     return MappingResult(code, service, round(min(confidence, 0.5 + service_conf / 2), 2), runner_up)

@@ -10,7 +10,9 @@ Rules (in this order):
 
 * blank lines and page numbers (a line that is only 1-3 digits) never end a paragraph;
 * a line starting with a superscript digit (``¹ Như: ...``) is a footnote: it forms its own
-  paragraph and does not interrupt the paragraph it sits in;
+  paragraph and does not interrupt the paragraph it sits in; an unfinished footnote goes on
+  to the next line when that line follows it directly (a PDF), while after a blank line the
+  interrupted body paragraph resumes (a ``.txt`` saved from Word);
 * a heading (all capitals) is a paragraph of its own;
 * a line that ends with ``. ; : ! ?`` (footnote marks and closing quotes ignored) ends its
   paragraph, unless the next line starts in lower case (a sentence never does), or starts with
@@ -141,14 +143,20 @@ def build_paragraphs(lines: Sequence[str]) -> list[Paragraph]:
                 close(foot)
                 foot = None
             continue
-        if foot is not None and not foot.closed and (main is None or main.closed or main.ended):
-            # An unfinished footnote continues when no body paragraph is waiting for its end.
-            if not is_list_item(text) and not is_heading(text):
-                foot.append(text, line_no)
-                if _TERMINAL.search(text):
-                    close(foot)
-                    foot = None
-                continue
+        # An unfinished footnote continues on the very next line (a PDF wraps it at the foot of
+        # the page), or after a blank line when no body paragraph is waiting for its end.
+        if (
+            foot is not None
+            and not foot.closed
+            and (line_no == foot.line_nos[-1] + 1 or main is None or main.closed or main.ended)
+            and not is_list_item(text)
+            and not is_heading(text)
+        ):
+            foot.append(text, line_no)
+            if _TERMINAL.search(text):
+                close(foot)
+                foot = None
+            continue
         if foot is not None:
             close(foot)
             foot = None

@@ -23,13 +23,26 @@ __all__ = [
 ]
 
 # Old-style and new-style tone placement ("hoá" / "hóa", "thuỷ" / "thủy") differ in Unicode
-# even after NFC; matching folds both to the new style.
+# even after NFC; matching folds both to one style.  Only open syllables differ: "hoạch",
+# "khoản", "hoàn" are written the same way in both styles and are left alone.
 _TONE_FOLD = {
-    "oá": "óa", "oà": "òa", "oả": "ỏa", "oã": "õa", "oạ": "ọa",
-    "oé": "óe", "oè": "òe", "oẻ": "ỏe", "oẽ": "õe", "oẹ": "ọe",
-    "uý": "úy", "uỳ": "ùy", "uỷ": "ủy", "uỹ": "ũy", "uỵ": "ụy",
+    "oá": "óa",
+    "oà": "òa",
+    "oả": "ỏa",
+    "oã": "õa",
+    "oạ": "ọa",
+    "oé": "óe",
+    "oè": "òe",
+    "oẻ": "ỏe",
+    "oẽ": "õe",
+    "oẹ": "ọe",
+    "uý": "úy",
+    "uỳ": "ùy",
+    "uỷ": "ủy",
+    "uỹ": "ũy",
+    "uỵ": "ụy",
 }
-_TONE_RE = re.compile("|".join(sorted(_TONE_FOLD, key=len, reverse=True)))
+_TONE_RE = re.compile("(?:" + "|".join(sorted(_TONE_FOLD, key=len, reverse=True)) + r")(?![^\W\d_])")
 
 # Abbreviations expanded before matching (whole words only, case-insensitive).
 _ABBREVIATIONS = {
@@ -136,19 +149,61 @@ COUNT_UNITS: dict[str, str] = {
     "kết quả": "kết quả",
     "chữ ký số": "chữ ký số",
     "mẫu": "mẫu",
+    "sổ": "sổ",
+    "trang": "trang",
+    "trang tài liệu": "trang",
+    "bản": "bản",
+    "tài liệu": "tài liệu",
+    "hộ chiếu": "hộ chiếu",
+    "biển số": "biển số",
+    "con dấu": "con dấu",
+    "tờ khai": "tờ khai",
+    "cuộc gọi": "cuộc gọi",
+    "tin nhắn": "tin nhắn",
+    "trường học": "trường",
+    "trường": "trường",
+    "bệnh viện": "cơ sở",
+    "trạm y tế": "cơ sở",
+    "nhà thuốc": "cơ sở",
+    "xe": "xe",
+    "phương tiện giao thông": "phương tiện",
+    "thửa đất": "thửa",
+    "thửa": "thửa",
+    "giấy chứng nhận": "giấy chứng nhận",
+    "chứng thư số": "chứng thư số",
+    "ứng dụng": "ứng dụng",
+    "nhóm": "nhóm",
+    "cơ sở dữ liệu": "cơ sở dữ liệu",
+    "hệ thống": "hệ thống",
+    "cán bộ, công chức": "cán bộ",
 }
-_UNIT_ALT = "|".join(re.escape(u) for u in sorted(COUNT_UNITS, key=len, reverse=True))
-# Written as it appears (before abbreviation expansion): TTHC, DVC ... are units too.
-_UNIT_ABBR = {"tthc": "thủ tục", "dvc": "dịch vụ", "dvctt": "dịch vụ", "tk": "tài khoản"}
-_UNIT_RE = re.compile(
-    r"(?P<unit>" + _UNIT_ALT + "|" + "|".join(_UNIT_ABBR) + r")(?![^\W\d_])",
-    re.IGNORECASE,
-)
+
+# Units that count people under another name: compatible with ``người`` when mapping.
+UNIT_FAMILY = {
+    "đối tượng": "người",
+    "học sinh": "người",
+    "sinh viên": "người",
+    "giáo viên": "người",
+    "cán bộ": "người",
+    "công chức": "người",
+    "viên chức": "người",
+    "trẻ em": "người",
+    "xã": "đơn vị",
+    "phường": "đơn vị",
+}
 
 
 def _fold(text: str) -> str:
     s = unicodedata.normalize("NFC", text).lower()
     return _TONE_RE.sub(lambda m: _TONE_FOLD[m.group(0)], s)
+
+
+# Written as it appears (before abbreviation expansion): TTHC, DVC ... are units too.
+_UNIT_ABBR = {"tthc": "thủ tục", "dvc": "dịch vụ", "dvctt": "dịch vụ", "tk": "tài khoản"}
+_UNIT_BY_FOLDED = {_fold(k): v for k, v in COUNT_UNITS.items()} | _UNIT_ABBR
+_UNIT_RE = re.compile(
+    r"(?P<unit>" + "|".join(re.escape(u) for u in sorted(_UNIT_BY_FOLDED, key=len, reverse=True)) + r")(?![^\W\d_])"
+)
 
 
 def find_unit(text: str) -> tuple[str, int] | None:
@@ -162,9 +217,7 @@ def find_unit(text: str) -> tuple[str, int] | None:
     m = _UNIT_RE.match(_fold(stripped))
     if not m:
         return None
-    raw = m.group("unit")
-    unit = COUNT_UNITS.get(raw) or _UNIT_ABBR[raw]
-    return unit, lead + m.end()
+    return _UNIT_BY_FOLDED[m.group("unit")], lead + m.end()
 
 
 def first_unit_in(text: str, max_words: int | None = None) -> str | None:
@@ -188,11 +241,28 @@ def normalise_unit(unit: str | None) -> str | None:
 
 
 # A denominator named with one of these is a quota that may be exceeded.
-TARGET_WORDS = ("chỉ tiêu", "kế hoạch", "được giao", "mục tiêu", "kh giao", "so với kh")
+TARGET_WORDS = ("chỉ tiêu", "kế hoạch", "mục tiêu", "kh giao", "so với kh")
 
 # Words that make a percentage a goal rather than a result when they open its sentence.
 GOAL_CUES = (
-    "phấn đấu", "đảm bảo", "bảo đảm", "tối thiểu", "ít nhất", "hướng tới", "mục tiêu",
-    "chỉ tiêu", "yêu cầu", "cần đạt", "phải đạt", "dự kiến", "duy trì", "đến hết", "hết năm",
-    "hết tháng", "trước ngày", "đến năm", "kế hoạch đề ra", "nhằm đạt",
+    "phấn đấu",
+    "đảm bảo",
+    "bảo đảm",
+    "tối thiểu",
+    "ít nhất",
+    "hướng tới",
+    "mục tiêu",
+    "chỉ tiêu",
+    "yêu cầu",
+    "cần đạt",
+    "phải đạt",
+    "dự kiến",
+    "duy trì",
+    "đến hết",
+    "hết năm",
+    "hết tháng",
+    "trước ngày",
+    "đến năm",
+    "kế hoạch đề ra",
+    "nhằm đạt",
 )

@@ -19,6 +19,7 @@ in read-only mode so memory stays bounded.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as dt
 import functools
@@ -692,7 +693,7 @@ def _xlsx_cell(cell: object, formula: object) -> Cell:
 _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
 
 
-def _has_formulas(spool: IO[bytes]) -> bool:
+def _has_formulas(spool: IO[bytes], name: str) -> bool:
     """Whether any worksheet holds a formula (streamed; the archive was checked for bombs)."""
     try:
         with zipfile.ZipFile(spool) as archive:
@@ -706,8 +707,17 @@ def _has_formulas(spool: IO[bytes]) -> bool:
                             return True
                         tail = chunk[-16:]
         return False
+    except Exception as exc:  # bad CRC, truncated or undecompressable member
+        raise submission_error(Reason.INVALID_XLSX, name) from exc
     finally:
         spool.seek(0)
+
+
+def _padding_only(cells: tuple[object, ...]) -> bool:
+    """Whether openpyxl made up the whole row (the file has no cell in it).
+
+    Tested at C speed, as a hostile sheet may declare rows a million apart."""
+    return set(map(id, cells)) == {id(EMPTY_CELL)}
 
 
 def _sheet_rows(
@@ -727,6 +737,7 @@ def _sheet_rows(
         formula_rows = formula_sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)
     pairs = zip(value_sheet.iter_rows(max_col=MAX_COLUMNS), formula_rows, strict=False)
     row_no = 0
+    padding: object = None
     while True:
         try:
             pair = next(pairs, None)
@@ -738,16 +749,25 @@ def _sheet_rows(
         if row_no > EXCEL_MAX_ROW:
             raise submission_error(Reason.TOO_MANY_ROWS, name, row=row_no, limit=EXCEL_MAX_ROW)
         cells, formula_row = pair
-        if cells.count(EMPTY_CELL) == len(cells):
-            continue  # no cell in the file (cheap test: a sheet may declare rows far apart)
+        if cells is padding:
+            continue
+        if _padding_only(cells):
+            padding = cells  # openpyxl repeats one padding tuple for a gap: skip it by identity
+            continue
         yield row_no, [_xlsx_cell(c, formula_row[i] if formula_row else None) for i, c in enumerate(cells)]
 
 
 def _xlsx_records(spool: IO[bytes], name: str) -> Iterator[_Record]:
+    """Rows of the ``du_lieu`` sheet, else of the first visible sheet (which must then have the
+    header: otherwise the error names the sheets found)."""
     _check_archive(spool, name)
-    values = _open_workbook(spool, name, data_only=True)
-    formulas = _open_workbook(spool, name, data_only=False) if _has_formulas(spool) else None
-    try:
+    with contextlib.ExitStack() as opened:
+        values = _open_workbook(spool, name, data_only=True)
+        opened.callback(values.close)
+        formulas = None
+        if _has_formulas(spool, name):
+            formulas = _open_workbook(spool, name, data_only=False)
+            opened.callback(formulas.close)
         if not values.worksheets:
             raise submission_error(Reason.EMPTY_FILE, name)
         sheet, by_name = _data_sheet(values)
@@ -763,10 +783,6 @@ def _xlsx_records(spool: IO[bytes], name: str) -> Iterator[_Record]:
                 **_missing_values(found.missing),
             )
         yield from _records(_require_header(found, name), rows, name)
-    finally:
-        values.close()
-        if formulas is not None:
-            formulas.close()
 
 
 _READERS: Mapping[Format, Callable[[IO[bytes], str], Iterator[_Record]]] = {

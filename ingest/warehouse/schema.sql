@@ -157,7 +157,7 @@ create table if not exists registry.plan_task (
     task_no                 integer,
     title_vi                text not null,
     lead_unit_code          text,
-    lead_text               text not null,
+    lead_text               text,
     coordinating_unit_codes text[] not null default '{}',
     coordinating_text       text,
     deadline                date,

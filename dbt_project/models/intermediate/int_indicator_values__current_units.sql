@@ -25,8 +25,8 @@ final as (
         resolved.service_code,
         resolved.period,
         successors.share,
-        resolved.numerator * successors.share as numerator,
-        resolved.denominator * successors.share as denominator,
+        (resolved.numerator * successors.share)::numeric as numerator,
+        (resolved.denominator * successors.share)::numeric as denominator,
         resolved.reported_rate_pct
     from resolved
     inner join successors

@@ -33,7 +33,7 @@ final as (
     select
         walk.unit_code,
         walk.current_unit_code,
-        sum(walk.share) as share
+        sum(walk.share)::double precision as share
     from walk
     inner join units as current_units
         on walk.current_unit_code = current_units.unit_code

@@ -12,6 +12,7 @@ final as (
         task_no,
         title_vi,
         lead_unit_code,
+        lead_unit_codes,
         lead_text,
         coordinating_unit_codes,
         coordinating_text,

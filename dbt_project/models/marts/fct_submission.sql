@@ -12,8 +12,8 @@ files as (
     select * from {{ ref('int_submission_files__effective') }}
 ),
 
-submission_rows as (
-    select * from {{ ref('stg_raw__submission_rows') }}
+file_units as (
+    select * from {{ ref('int_submission_files__units') }}
 ),
 
 periods as (
@@ -45,15 +45,15 @@ received_per_unit as (
 
 first_receipt as (
     select
-        submission_rows.unit_code,
-        submission_rows.period,
+        file_units.unit_code,
+        file_units.period,
         min(files.received_at) as first_received_at,
         max(files.received_at) as last_received_at,
         count(distinct files.file_id) as files_received
-    from submission_rows
+    from file_units
     inner join files
-        on submission_rows.file_id = files.file_id
-    group by submission_rows.unit_code, submission_rows.period
+        on file_units.file_id = files.file_id
+    group by file_units.unit_code, file_units.period
 ),
 
 final as (

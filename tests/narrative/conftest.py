@@ -1,0 +1,52 @@
+"""Fixtures of the narrative tests: the sample reports and their hand-checked expected statements."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ingest.registry import Registry, load_registry
+
+HERE = Path(__file__).resolve().parent
+SAMPLES = HERE / "samples"
+EXPECTED = HERE / "expected"
+SEEDS = ("000_912342d7bb84c32c", "002_67a72e19db5d95ba", "003_91e0c137462c6d8a")
+SYNTHETIC = (
+    "synthetic_cat_dong_thap_2026_04",
+    "synthetic_commune_vinh_long_2026_05",
+    "synthetic_syt_ca_mau_2026_03",
+    "synthetic_stp_lao_cai_2026_01",
+)
+DEJAVU_CANDIDATES = (
+    Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
+    Path("/usr/share/fonts/dejavu/DejaVuSans.ttf"),
+    Path("/usr/share/fonts/TTF/DejaVuSans.ttf"),
+    Path("/Library/Fonts/DejaVuSans.ttf"),
+)
+
+
+def sample_lines(name: str) -> list[str]:
+    return (SAMPLES / f"{name}.txt").read_text(encoding="utf-8").splitlines()
+
+
+def expected_records(name: str) -> list[dict[str, Any]]:
+    with (EXPECTED / f"{name}.jsonl").open(encoding="utf-8") as fp:
+        return [json.loads(line) for line in fp if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def registry() -> Registry:
+    return load_registry()
+
+
+@pytest.fixture(scope="session")
+def dejavu_font() -> Iterator[Path]:
+    for candidate in DEJAVU_CANDIDATES:
+        if candidate.exists():
+            yield candidate
+            return
+    pytest.skip("no DejaVuSans.ttf with Vietnamese glyphs (Debian: apt-get install fonts-dejavu-core)")
