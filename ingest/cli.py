@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -113,6 +114,59 @@ def cmd_smtp_sink(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_template(args: argparse.Namespace) -> int:
+    from ingest.registry import load_registry
+    from ingest.submissions.template import write_template
+
+    registry = load_registry()
+    if args.unit not in registry.units:
+        print(f"error: unknown unit {args.unit!r}", file=sys.stderr)
+        return 2
+    out = Path(args.output or f"{args.unit}_{args.period}.xlsx")
+    with out.open("wb") as fp:
+        try:
+            n = write_template(registry, args.unit, args.period, fp)
+        except ValueError as exc:
+            out.unlink(missing_ok=True)
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    print(f"{out}: {n} rows for {registry.units[args.unit].name_vi}, {args.period}")
+    return 0
+
+
+def cmd_period(args: argparse.Namespace) -> int:
+    from ingest.pipeline import prepare_warehouse
+    from ingest.submissions import periods
+    from ingest.warehouse.db import connect
+
+    prepare_warehouse()
+    with connect() as conn:
+        if args.action == "close":
+            done = periods.close_period(conn, args.period, args.by)
+            print(f"{args.period}: {'closed' if done else 'already closed'}")
+        elif args.action == "reopen":
+            done = periods.reopen_period(conn, args.period)
+            print(f"{args.period}: {'reopened' if done else 'was not closed'}; run `d06 dbt build` to apply")
+        else:
+            for period, closed_at, closed_by in periods.closed_periods(conn):
+                held = periods.held_files(conn, period)
+                print(f"{period}  closed {closed_at:%Y-%m-%d %H:%M} by {closed_by}; {len(held)} file(s) held")
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from ingest.pipeline import build_models
+    from ingest.submissions.replay import replay_period
+    from ingest.warehouse.db import connect
+
+    with connect() as conn:
+        outcomes = replay_period(conn, args.period)
+    print(f"{args.period}: replayed {len(outcomes)} files from the archive")
+    if not args.no_build:
+        print(json.dumps(build_models()))
+    return 0
+
+
 def cmd_summary(args: argparse.Namespace) -> int:
     from ingest.summary import print_summary
 
@@ -154,6 +208,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", default=None)
     p.set_defaults(func=cmd_smtp_sink)
 
+    p = sub.add_parser("template", help="write the XLSX submission template of a unit for a month")
+    p.add_argument("--unit", required=True, help="unit code, e.g. AG.STP")
+    p.add_argument("--period", type=_period, required=True)
+    p.add_argument("-o", "--output", help="output file (default UNIT_PERIOD.xlsx)")
+    p.set_defaults(func=cmd_template)
+
+    p = sub.add_parser("period", help="close, reopen or list closed periods")
+    p.add_argument("action", choices=["close", "reopen", "list"])
+    p.add_argument("period", type=_period, nargs="?")
+    p.add_argument("--by", default=os.environ.get("USER", "d06"), help="who closes the period")
+    p.set_defaults(func=cmd_period)
+
+    p = sub.add_parser("replay", help="rebuild a period from the immutable raw archive")
+    p.add_argument("--period", type=_period, required=True)
+    p.add_argument("--no-build", action="store_true", help="reload the raw tables only")
+    p.set_defaults(func=cmd_replay)
+
     p = sub.add_parser("summary", help="what the warehouse holds for a period")
     p.add_argument("--period", type=_period, required=True)
     p.set_defaults(func=cmd_summary)
@@ -170,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     if getattr(args, "port", "x") is None:
         args.port = config.smtp_sink_port()
+    if getattr(args, "action", None) in ("close", "reopen") and not getattr(args, "period", None):
+        parser.error(f"period {args.action} needs a period (YYYY-MM)")
     try:
         return int(args.func(args))
     except config.ConfigError as exc:

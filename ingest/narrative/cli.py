@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -96,7 +97,7 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | No
     """
     stdout = out if out is not None else sys.stdout
     stderr = err if err is not None else sys.stderr
-    path: Path = args.file
+    path = Path(args.file)
     try:
         with path.open("rb") as fp:
             lines = read_lines(fp, name=path.name)
@@ -127,7 +128,11 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     add_arguments(sub.add_parser(COMMAND, help=HELP, description=HELP))
     args = parser.parse_args(argv)
-    return run(args)
+    try:
+        return run(args)
+    except BrokenPipeError:  # `d06 extract-narrative bc.pdf --json | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

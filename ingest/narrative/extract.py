@@ -1,53 +1,77 @@
 """Find the statements of a narrative report that give a part of a whole, a count against a
 total or a target, or a rate.
 
+Text first goes through :mod:`ingest.narrative.paragraphs` (hard wraps, footnotes and
+markdown undone).  Numbers are read the Vietnamese way (``1.584.959``, ``97,11%``) and also
+plain (``2076``), zero-padded (``00/223``), glued to words (``1.584.959tài khoản``) or followed
+by footnote marks (``100%¹``); a digit glued to the end of a word (``thiết yếu3``) is a
+footnote mark, not a number.
+
 A **statement** is one of:
 
 ``ratio``
     two counts written as a ratio: ``1363 hồ sơ trực tuyến/1365 hồ sơ tiếp nhận``,
     ``00/223``, ``950 tài khoản trên tổng số 1.000``, ``1.584.959tài khoản/1.030.000 tài khoản
-    chỉ tiêu``, ``1.200 tài khoản so với chỉ tiêu 1.000``.  A slash is a ratio only when the
-    counts name a unit (``hồ sơ``, ``dữ liệu`` ...), carry a stated rate, or follow ``đạt`` /
-    ``tỷ lệ``; dates (``23/8/2025``, ``tháng 02/2026``), document numbers (``06/QĐ-TTg``,
-    ``752/CAT-QLHC``, ``Đề án 06/CP``) and values such as ``220/380V`` never are.
+    chỉ tiêu``, ``1.200 tài khoản so với chỉ tiêu 1.000``.  A slash is a ratio only when a count
+    names a unit (``hồ sơ``, ``dữ liệu`` ... see :mod:`ingest.narrative.vocabulary`), carries a
+    stated rate, follows ``đạt`` / ``tỷ lệ``, or is written with thousands separators; dates
+    (``23/8/2025``, ``tháng 02/2026``, ``8/2025``), document numbers (``06/QĐ-TTg``,
+    ``752/CAT-QLHC``, ``Đề án 06/CP``), ``220/380V``, ``24/24 giờ`` and map scales (``tỷ lệ
+    1/500``) never are.
 ``part`` / ``breakdown`` / ``remainder``
     a whole stated in one clause and a part of it in another: ``Tổng số tiếp nhận: 2076 hồ
     sơ; trong đó: ...``, ``Tổng số dữ liệu cần số hóa, làm sạch: 11015; đã làm sạch ...:
     3968``, ``tổng số TTHC 222 hồ sơ: chi tiết ... cấp tỉnh là 157 hồ sơ, cấp xã là 65 hồ
-    sơ``.  A whole is a count labelled ``tổng số`` / ``tổng cộng`` / ``chỉ tiêu`` / ``kế hoạch``
-    or followed by ``trong đó`` / ``gồm`` / ``chi tiết`` / ``cụ thể``.  Its parts are the later
-    counts of the same paragraph, until the next whole, that are in the same unit (or,
-    unit-less, written ``label: N``); after a full stop a part must start with ``Số ...`` or
-    ``Trong đó``.  A part labelled ``còn``, ``còn lại``, ``chưa`` is a ``remainder``; parts of a
-    whole opened by ``chi tiết`` / ``gồm`` / ``bao gồm`` / ``cụ thể`` are a ``breakdown`` and are
-    expected to add up to it.  A ratio inside a whole's clauses (``trong đó: 2076 hồ sơ trực
-    tuyến/2076 hồ sơ tiếp nhận``) is the same statement, not a second one.
+    sơ``.  A whole is a count labelled ``tổng số`` / ``tổng cộng`` / ``chỉ tiêu`` / ``kế hoạch``,
+    or followed by ``trong đó`` / ``gồm`` / ``chi tiết`` / ``cụ thể``, or by a bracket holding a
+    count of its unit (``tiếp nhận 1.234 hồ sơ (trực tuyến: 1.100 hồ sơ)``).  Its parts are the
+    later counts of the same paragraph, up to the next whole, in the same unit (or unit-less and
+    written ``label: N``, or with a short label right under ``trong đó``).  After a full stop a
+    part must open its sentence with ``Số ...`` or ``Trong đó``; a sibling such as ``Dừng xử
+    lý/hủy: 03 hồ sơ`` is not a part.  A whole that ends its paragraph with ``trong đó:`` /
+    ``gồm:`` also takes its parts from the bullet lines below it (``+ Trực tuyến: 1.100 hồ sơ``).
+    A part labelled ``còn``, ``còn lại``, ``chưa`` is a ``remainder``; the parts of a whole
+    opened by ``chi tiết`` / ``gồm`` / ``bao gồm`` / ``cụ thể`` are a ``breakdown`` and should add
+    up to it.  A ratio inside a whole's clauses (``trong đó: 2076 hồ sơ trực tuyến/2076 hồ sơ
+    tiếp nhận``) is that part, not a second statement.
 ``count_rate``
-    a count followed by its stated rate with no whole given: ``trực tuyến 1.100 hồ sơ, đạt
-    88%``.  When an earlier count of the same paragraph and unit gives that rate
-    (``tiếp nhận 1.250 hồ sơ, trực tuyến 1.100 hồ sơ, đạt 88%``) it becomes the denominator.
+    a count followed by its own stated rate with no whole: ``trực tuyến 1.100 hồ sơ, đạt 88%``.
+    When an earlier figure of the paragraph in the same unit gives that rate (within 0,6
+    points) it is the denominator: ``Đã cấp 1.584.959 tài khoản; đã kích hoạt 1.203.442 tài
+    khoản, đạt 75,93%``, and a table row ``Khai sinh | 120 | 118 | 98,3%``.
 ``rate``
-    a percentage tied to a measure and not attached to any count: ``nộp hồ sơ trực tuyến đạt
-    tỷ lệ 47,41%``, ``80% thủ tục hành chính áp dụng dịch vụ công trực tuyến toàn trình``.
-    Changes (``tăng 5%``, ``giảm 3% so với cùng kỳ``) are not statements.
+    a percentage tied to a measure and attached to no count: ``nộp hồ sơ trực tuyến đạt tỷ lệ
+    47,41%`` (measure before it), ``80% thủ tục hành chính áp dụng dịch vụ công trực tuyến toàn
+    trình`` (measure after it).  Not statements: changes (``tăng 5%``, ``giảm 3% so với cùng
+    kỳ``), money (``miễn 100% lệ phí``), and percentages naming no measure at all.
 
-**Stated rates** attach to the ratio or count they follow when only connecting words stand
-between (``, đạt``, ``, tỷ lệ``, ``(``, words of the statement's own label such as ``hồ sơ
-trực tuyến``), or to the ratio that follows them in brackets (``đạt 99% (99/100)``).
+Counts that are never figures: years without a unit (``giai đoạn 2024 - 2025``), numbers after
+``ngày / tháng / năm / quý / mức / lần / thứ / khoản / Điều / Mô hình`` or before ``tuổi / giờ /
+ngày / tháng / năm / đồng / triệu / tỷ``, list markers (``(1)``, ``3.1.``), document numbers.
 
-**denominator_kind**: ``target`` when the denominator (or the words after a bare rate) is named
-``chỉ tiêu``, ``kế hoạch``, ``được giao``, ``mục tiêu``; for a bare rate also when it is a goal
-- its sentence opens with a goal word (``phấn đấu``, ``đảm bảo``, ``tối thiểu``, ``đến hết
-năm`` ...), or it stands in a plan (a ``KẾ HOẠCH`` document, a ``PHƯƠNG HƯỚNG, NHIỆM VỤ``
-section) and the sentence does not say ``đã`` / ``đạt được``.  Plan targets such as seed 003's
-``Phấn đấu ... 80% thủ tục hành chính ...`` are therefore bare rates with kind ``target``.
-``other`` when numerator and denominator are counted in different units, and for a bare rate
-reported as a result.  ``total`` otherwise.
+**Stated rates** attach to the ratio or count they follow when only connecting words (``, đạt``,
+``, tỷ lệ``, ``chiếm``, ``=``, ``(``) or words of the statement's own clause stand between
+(``95/100 hồ sơ được kiểm tra đạt yêu cầu, tỷ lệ 96%``), or to the ratio that follows them in
+brackets (``đạt tỷ lệ 98,5% (1.970/2.000 hồ sơ)``).  ``tiếp nhận 120 hồ sơ, tỷ lệ hồ sơ trực
+tuyến đạt 95%`` names another measure: the rate stays a bare rate.
 
-**scope**: ``month`` when the sentence or its heading says ``trong tháng``, ``trong kỳ``,
-``kỳ báo cáo``; ``cumulative`` when it says ``lũy kế``, ``tính đến``, ``từ đầu năm``, ``đến
-nay``, ``đến hết``; otherwise the mapped indicator decides (flow -> ``month``, stock ->
-``cumulative``), then the other statements of the same whole; else ``unknown``.
+**denominator_kind**: ``target`` when the denominator (or the words right after the stated
+rate, or after a bare rate) is named ``chỉ tiêu``, ``kế hoạch``, ``mục tiêu``; for a bare rate
+also when it is a goal - its sentence has a goal word before it (``phấn đấu``, ``đảm bảo``,
+``tối thiểu``, ``duy trì``, ``đến hết năm`` ...) with no result word after it (``đã đạt``,
+``đạt được``), or it stands in a plan (a ``KẾ HOẠCH`` document, a ``PHƯƠNG HƯỚNG, NHIỆM VỤ``
+section) and its sentence has no result word.  Plan targets such as seed 003's ``Phấn đấu ...
+80% thủ tục hành chính ...`` are therefore bare rates of kind ``target``, with null numerator
+and denominator.  ``total`` for a bare rate followed by ``(trên) tổng số``.  ``other`` when
+numerator and denominator are counted in different units (``sổ`` against ``dân số``) and for a
+bare rate reported as a result (its denominator is not stated).  ``total`` otherwise.
+
+**scope**: ``month`` when the statement, its sentence or its heading says ``trong tháng``,
+``trong kỳ``, ``kỳ báo cáo`` or ``trong tháng M`` of the reported month (``hoàn thành trong
+tháng 12/2025`` of another month is a deadline); ``cumulative`` when it says ``lũy kế``,
+``tính đến``, ``đến ngày``, ``từ đầu năm``, ``đến nay``, ``đến hết``; otherwise the mapped
+indicator decides (flow -> ``month``, stock -> ``cumulative``), then the other statements of
+the same whole; else ``unknown``.
 
 **line_no** is the line of the numerator (for a bare rate, of the percentage).
 
@@ -136,6 +160,14 @@ class Statement:
 
 # --------------------------------------------------------------------------- patterns
 
+
+def _wordset(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+# Vietnamese capitals ("[A-Z]" misses "Đ", "Ư", "Ố"...; "À-Ỹ" would also take lower case).
+_UPPER = "".join(c for c in map(chr, range(0x41, 0x1EFA)) if c.isalpha() and c.isupper())
+
 _NUM = r"\d{1,3}(?:\.\d{3})+(?!\d)|\d{1,3}(?:,\d{3}){2,}(?!\d)|\d+"
 _WORDS = r"(?:[ ]?[^\W\d_]+)"
 _PCT = re.compile(r"(?<![\d.,])(?P<v>\d+(?:[.,]\d+)?)[ ]?%")
@@ -150,96 +182,35 @@ _RATIO_WORDS = re.compile(
     rf"(?P<bw>{_WORDS}{{0,4}}?)[ ]*:?[ ]*(?P<b>{_NUM})(?![\d/])(?![.,]\d)",
     re.IGNORECASE,
 )
-_SENTENCE_END = re.compile(r"[.!?…](?:[\"'”’)\]]|[⁰¹²³⁴⁵⁶⁷⁸⁹])*\s+(?=[A-ZĐÀ-Ỹ(\-–•+])")
+_SENTENCE_END = re.compile(rf"[.!?…](?:[\"'”’)\]]|[⁰¹²³⁴⁵⁶⁷⁸⁹])*\s+(?=[{_UPPER}(\-–•+])")
 _CLAUSE_END = re.compile(r"[;]\s*")
 _RATE_WORD = r"(?:t[ỷỉýiy]\s?l[ệêeểẹ])"
-_QUALIFIED_NUMBER = re.compile(r"(?<!\w)(?:mức|cấp độ|loại|hạng|nhóm)\s+\d+(?!\d)", re.IGNORECASE)
-_GAP_WORDS = frozenset(
-    [
-        "đạt",
-        "tỷ",
-        "tỉ",
-        "tý",
-        "ty",
-        "lệ",
-        "le",
-        "lê",
-        "lể",
-        "là",
-        "bằng",
-        "chiếm",
-        "tương",
-        "ứng",
-        "đương",
-        "khoảng",
-        "gần",
-        "hơn",
-        "trên",
-        "xấp",
-        "xỉ",
-        "so",
-        "với",
-        "kế",
-        "hoạch",
-        "chỉ",
-        "tiêu",
-        "tổng",
-        "số",
-        "và",
-        "hoàn",
-        "thành",
-        "được",
-        "có",
-        "trong",
-        "đó",
-        "đề",
-        "ra",
-        "giao",
-    ]
+_QUALIFIED_NUMBER = re.compile(
+    r"(?<!\w)(?:mức|cấp độ|loại|hạng|nhóm)\s+\d+(?!\d)|(?<![\d.,])\d+\s*(?:tuổi|giờ|ngày|tháng)(?!\w)", re.IGNORECASE
 )
-_EXCLUDE_PREV = frozenset(
-    [
-        "ngày",
-        "tháng",
-        "năm",
-        "quý",
-        "quí",
-        "khoản",
-        "điều",
-        "mức",
-        "lần",
-        "thứ",
-        "lớp",
-        "chương",
-        "mục",
-        "lục",
-        "đoạn",
-        "đợt",
-        "kỳ",
-        "khóa",
-        "khoá",
-        "hình",
-        "hạng",
-        "tuổi",
-        "trang",
-        "tầng",
-        "tổ",
-        "đội",
-        "cấp_độ",
-        "phụ_lục",
-        "nghị_quyết",
-    ]
+_GAP_WORDS = _wordset(
+    "đạt tỷ tỉ tý ty lệ le lê lể là bằng chiếm tương ứng đương khoảng gần hơn trên xấp xỉ so với kế hoạch "
+    "chỉ tiêu tổng số và hoàn thành được có trong đó đề ra giao"
+)
+_EXCLUDE_PREV = _wordset(
+    "ngày tháng năm quý quí khoản điều mức lần thứ lớp chương mục lục đoạn đợt kỳ khóa khoá hình hạng tuổi "
+    "trang tầng tổ đội"
 )
 _EXCLUDE_NEXT = re.compile(
     r"^\s?(?:tuổi|giờ|phút|ngày|tháng|năm|đồng|triệu|tỷ|tỉ|nghìn|ngàn|km|m|ha|kg|tấn|lần|giây|người/|°)(?!\w)",
     re.IGNORECASE,
 )
-_TIME_PREV = frozenset(["ngày", "tháng", "năm", "quý", "quí", "số", "lúc", "khoản", "điều"])
+_TIME_PREV = _wordset("ngày tháng năm quý quí số lúc khoản điều")
 _WHOLE_WORD = re.compile(r"(?<!\w)(?:tổng số|tổng cộng|tổng)(?!\w)")
 _TARGET_LABEL = re.compile(r"^(?:chỉ tiêu|kế hoạch|mục tiêu)(?!\w)")
 _REMAINDER = re.compile(r"(?<!\w)(?:còn lại|còn phải|còn tồn|còn|chưa|tồn đọng)(?!\w)")
 _OPENER = re.compile(
     r"^\s*[,;:.]?\s*\(?\s*(?P<w>trong đó|trong số đó|gồm|bao gồm|chi tiết|cụ thể|chia ra)(?!\w)", re.IGNORECASE
+)
+# The rest of the noun phrase may come first: "1.198.456 người tham gia BHXH, BHYT, trong đó ...".
+_LATE_OPENER = re.compile(
+    r"^[^\d;.:()]{0,80}?[,;:]\s*\(?\s*(?P<w>trong đó|trong số đó|gồm|bao gồm|chi tiết|cụ thể|chia ra)(?!\w)",
+    re.IGNORECASE,
 )
 _EXHAUSTIVE = frozenset({"gồm", "bao gồm", "chi tiết", "cụ thể", "chia ra"})
 _BREAKDOWN_HEAD = r"^\W*(?:trong đó|trong số đó|cụ thể|chi tiết|bao gồm|gồm)(?!\w)"
@@ -261,33 +232,7 @@ _CUMULATIVE_MARKERS = re.compile(
 _ACHIEVED = re.compile(r"(?<!\w)(?:đã đạt|đạt được|hiện đạt|hiện nay đã|đến nay đã|lũy kế|luỹ kế|kết quả đạt)(?!\w)")
 _GOAL_HEADING = re.compile(r"PHƯƠNG HƯỚNG|NHIỆM VỤ.*(?:TỚI|TIẾP THEO|TRỌNG TÂM|THÁNG \d)|KẾ HOẠCH|GIẢI PHÁP")
 _RESULT_HEADING = re.compile(r"KẾT QUẢ|TÌNH HÌNH")
-_LABEL_STOP = frozenset(
-    [
-        "đạt",
-        "tỷ",
-        "tỉ",
-        "tý",
-        "ty",
-        "chiếm",
-        "bằng",
-        "tương",
-        "theo",
-        "trong",
-        "so",
-        "là",
-        "và",
-        "với",
-        "tại",
-        "của",
-        "do",
-        "vì",
-        "nhưng",
-        "nên",
-        "để",
-        "khi",
-        "nhằm",
-    ]
-)
+_LABEL_STOP = _wordset("đạt tỷ tỉ tý ty chiếm bằng tương theo trong so là và với tại của do vì nhưng nên để khi nhằm")
 _LEAD_VERBS = re.compile(
     r"^(?:(?:tiếp tục|duy trì|thực hiện|triển khai|đẩy mạnh|qua đó|trong đó|trong số đó|đồng thời|"
     r"sau đó|hiện nay|đến nay|đã|được|chi tiết|cụ thể|bao gồm|gồm|và|với)(?!\w)\s*)+",
@@ -296,7 +241,7 @@ _LEAD_VERBS = re.compile(
 # "Sở Tư pháp đã ...", "UBND xã Mỹ Hòa ...": the reporting unit is not what is measured.
 _AGENT = re.compile(
     r"^(?:Sở|Công an|UBND|Ủy ban nhân dân|Uỷ ban nhân dân|Phòng|Trung tâm|Bảo hiểm xã hội|Cục|Chi cục|Văn phòng)"
-    r"(?:\s+(?:tỉnh|thành phố|xã|phường|huyện|và|[A-ZĐÂĂÊÔƠƯÁÀẢÃẠÉÈẺẼẸÍÌỈĨỊÓÒỎÕỌÚÙỦŨỤÝỲỶỸỴ]\w*))+\s+"
+    rf"(?:\s+(?:tỉnh|thành phố|xã|phường|huyện|và|[{_UPPER}]\w*))+\s+"
 )
 
 
@@ -653,10 +598,9 @@ def _find_mentions(text: str, blocked: list[tuple[int, int]]) -> list[_Mention]:
         if start == 0 and text[end : end + 1] in ".)":
             continue
         prev = _prev_words(text, start, 2)
-        if prev and prev[-1] in _EXCLUDE_PREV and not (prev[-1] == "số" and len(prev) > 1 and prev[0] == "tổng"):
-            continue
-        if prev and prev[-1] == "số" and not (len(prev) > 1 and prev[0] == "tổng"):
-            continue
+        last = prev[-1] if prev else ""
+        if last in _EXCLUDE_PREV or (last == "số" and prev[0] != "tổng"):
+            continue  # "tháng 3", "mức 2", "số 12/KH" - but "tổng số 45 văn bản" is a count
         if _EXCLUDE_NEXT.match(text[end:]):
             continue
         unit_found = find_unit(text[end:])
@@ -682,7 +626,7 @@ def _find_mentions(text: str, blocked: list[tuple[int, int]]) -> list[_Mention]:
         )
         key = match_key(label_before)
         mention.is_remainder = bool(_REMAINDER.search(key)) or bool(_REMAINDER.search(match_key(label_after)))
-        opener = _OPENER.match(text[label_end:])
+        opener = _OPENER.match(text[label_end:]) or _LATE_OPENER.match(text[label_end:])
         if opener:
             mention.opener = opener.group("w").lower()
         elif text[label_end:].lstrip().startswith("("):
@@ -874,16 +818,15 @@ def _scan_paragraph(
                     snippet_end=rate.end if rate else mnt.label_end,
                     group=part_of,
                     denominator_label=whole_label or None,
-                    # A total names the population (its words may belong to another indicator:
-                    # "Tổng số hồ sơ đã giải quyết ..., trong đó đúng hạn ..."); a target names the
-                    # measure itself ("Chỉ tiêu cấp tài khoản định danh ...: ...; đã cấp: ...").
+                    # The part's own clause: a total names the population (its words, and those of
+                    # sibling parts, may belong to another indicator: "Tổng số hồ sơ đã giải quyết
+                    # ..., trong đó đúng hạn ..."); a target names the measure itself ("Chỉ tiêu
+                    # cấp tài khoản định danh ...: ...; đã cấp: ...").
                     mapping_sentence=text[
                         (
-                            mnt.label_start
-                            if part_of.inherited
-                            else part_of.label_start
-                            if _kind_for(part_of.label_before) == "target"
-                            else part_of.label_end
+                            part_of.label_start
+                            if not part_of.inherited and _kind_for(part_of.label_before) == "target"
+                            else mnt.label_start
                         ) : (rate.end if rate else mnt.label_end)
                     ],
                 )
@@ -946,7 +889,9 @@ def _scan_paragraph(
         kind: DenominatorKind  # type: ignore[no-redef]
         if re.match(r"^[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:chỉ tiêu|kế hoạch|kh|mục tiêu)(?!\w)", after_key):
             kind = "target"
-        elif re.match(r"^[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:trên\s+)?tổng(?:\s+số)?(?!\w)", after_key):
+        elif re.match(r"^[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:trên\s+)?tổng(?:\s+số)?(?!\w)", after_key) or re.search(
+            r"(?<!\w)(?:trên|so với|trong) tổng số(?!\w)", match_key(label)
+        ):
             kind = "total"
         else:
             kind = "target" if is_goal else "other"
@@ -1008,7 +953,7 @@ def _rate_measure(text: str, start: int, end: int, before: str) -> tuple[str, bo
         s,
         flags=re.IGNORECASE,
     )
-    m = re.search(rf"{_RATE_WORD}\s+(?P<x>[^,;:()]*?)\s*(?:đạt|là|:|=)?\s*$", s, re.IGNORECASE)
+    m = re.search(rf"{_RATE_WORD}\s+(?P<x>[^;:()]*?)\s*(?:đạt|là|:|=)?\s*$", s, re.IGNORECASE)
     if m and m.group("x").strip() and not re.fullmatch(r"(?:đạt|là)", m.group("x").strip(), re.IGNORECASE):
         return m.group("x"), False, end
     after, after_end = _rate_measure_after(text, end)
@@ -1193,18 +1138,20 @@ def _finish(
     group_id = None
     if raw.group is not None:
         group_id = f"L{raw.group.line_no}:{raw.group.start}"
-    if raw.mapping_sentence is not None:
-        sentence = raw.mapping_sentence
-    elif raw.window is not None:
-        sentence = text[raw.window[0] : raw.window[1]]
-    else:
-        sentence = text[_sentence_start(text, raw.anchor) : _sentence_end(text, raw.anchor)]
     snippet = _snippet(text, raw.snippet_start, raw.snippet_end)
+    # The text that speaks about this statement alone (the middle tier of the mapping).
+    if raw.mapping_sentence is not None:
+        own_text = raw.mapping_sentence
+    elif raw.window is not None:
+        own_text = text[raw.window[0] : raw.window[1]]
+    else:
+        own_text = snippet
     labels = _labels_before(text, raw.anchor)
     lead = labels[-1] if labels else ""
     mapping = map_statement(
         label=" ".join(x for x in (raw.label, raw.unit or "") if x),
-        sentence=sentence if raw.window is not None or raw.mapping_sentence is not None else snippet,
+        sentence=own_text,
+        heading=headings[-1] if headings else "",
         surroundings=" ".join([*headings[-2:], text]),
         count_unit=raw.unit,
         service_texts=[raw.label, *labels[:3], lead, *reversed(headings[-2:])],

@@ -188,7 +188,7 @@ def detect_document_kind(lines: Sequence[str]) -> tuple[str | None, int | None]:
             break
         upper = text.upper().rstrip(":. ")
         for kind in DOCUMENT_KINDS:
-            if upper == kind or (upper.startswith(kind + " ") and is_heading(text) and len(upper) < 60):
+            if upper == kind or (upper.startswith(kind + " ") and is_heading(text) and len(upper) < 160):
                 return kind, i
     return None, None
 
@@ -303,7 +303,11 @@ def read_header(lines: Sequence[str], registry: Registry | None = None) -> Repor
     block = [t for t in cleaned[:top] if t]
 
     title_parts: list[str] = []
-    if kind_at is not None:
+    if kind_at is not None and kind is not None:
+        # "BÁO CÁO KẾT QUẢ THỰC HIỆN ĐỀ ÁN 06 THÁNG 3 NĂM 2026": the title shares the kind's line.
+        rest = cleaned[kind_at][len(kind) :].strip(" :.-")
+        if rest:
+            title_parts.append(rest)
         for t in cleaned[kind_at + 1 : kind_at + 12]:
             if not t:
                 continue

@@ -5,15 +5,20 @@ Nothing here lists indicators: every phrase comes from ``indicators.yml`` (``key
 
 Scoring (documented so that the confidence means something):
 
-* each indicator phrase is looked for in three texts of decreasing weight: the statement's own
-  label (what is counted, weight 1.0), its sentence or clause (0.7) and its surroundings - the
-  paragraph and the headings above it (0.3, never enough on its own);
+* each indicator phrase is looked for in four texts of decreasing weight: the statement's own
+  label (what is counted, weight 1.0), its own clause (0.7), the heading of its section (0.5,
+  consulted only when label and clause give no assignable indicator: ``2. Chi trả an sinh xã
+  hội không dùng tiền mặt`` / ``... qua tài khoản cá nhân 71.450 người``; enough only with an
+  agreeing count unit) and its surroundings - the paragraph and the headings above (0.3, never
+  enough on its own);
 * a phrase found verbatim (after folding case, tone placement and abbreviations such as
   ``TTHC``) scores 1.0 for a keyword of three or more words, 0.85 for one of two words, 0.45
   for a single word (``VNeID``: not enough without an agreeing count unit), 0.8 for the
-  indicator's name and 0.7 for its numerator definition; a phrase of three or more words of
-  which at least 80 % stand close together (within 1.5 x its length + 2 words) scores 0.5 x
-  the share present;
+  indicator's name and 0.7 for its numerator definition; a phrase of three or four words scores
+  0.6 when its words appear in order with modifiers between them (within 3 x its length + 3
+  words: ``tra cứu [thông tin thẻ BHYT] thành công``); a phrase of three or more words scores
+  0.6 x the share present when at least 80 % of its words stand close together (within 1.5 x
+  its length + 2 words);
 * each further keyword found verbatim in the same text adds 0.1 (at most 0.2);
 * the count unit must agree: a different unit (``người`` against ``hồ sơ``) multiplies the
   score by 0.4; a unit that agrees (or counts people under another name: ``đối tượng``,
@@ -48,8 +53,8 @@ __all__ = ["ASSIGN_THRESHOLD", "MappingResult", "map_statement", "match_service"
 
 ASSIGN_THRESHOLD = 0.5
 SERVICE_THRESHOLD = 0.5
-_TIER_WEIGHTS = (1.0, 0.7, 0.3)
-_FUZZY_WEIGHT = 0.5
+_TIER_WEIGHTS = (1.0, 0.7, 0.5, 0.3)
+_FUZZY_WEIGHT = 0.6
 _FUZZY_SHARE = 0.8
 _STOPWORDS = frozenset(
     [
@@ -103,17 +108,36 @@ def _phrase_score(phrase: str, text: _Text) -> float:
         return 0.0
     if re.search(r"(?<!\w)" + re.escape(key) + r"(?!\w)", text.key):
         return 1.0
-    words = set(_content_tokens(phrase))
+    ordered = _content_tokens(phrase)
+    words = set(ordered)
     if len(words) < 3:
         return 0.0
+    toks = text.toks
+    # A short phrase in order, with modifiers in between: "tra cứu [thông tin thẻ BHYT] thành công".
+    if len(ordered) <= 4 and _in_order(ordered, toks, 3 * len(ordered) + 3):
+        return _FUZZY_WEIGHT
     span = int(1.5 * len(words)) + 2
     best = 0
-    toks = text.toks
     for i in range(len(toks)):
         window = toks[i : i + span]
         best = max(best, len(words.intersection(window)))
     share = best / len(words)
     return _FUZZY_WEIGHT * share if share >= _FUZZY_SHARE else 0.0
+
+
+def _in_order(words: Sequence[str], toks: Sequence[str], span: int) -> bool:
+    """True when ``words`` occur in this order within ``span`` consecutive tokens."""
+    for start, tok in enumerate(toks):
+        if tok != words[0]:
+            continue
+        i, j = 1, start + 1
+        while i < len(words) and j < min(len(toks), start + span):
+            if toks[j] == words[i]:
+                i += 1
+            j += 1
+        if i == len(words):
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -133,11 +157,11 @@ def _keyword_weight(keyword: str) -> float:
     return 0.45 if n <= 1 else (0.85 if n == 2 else 1.0)
 
 
-def _indicator_score(ind: Indicator, tiers: Sequence[_Text]) -> float:
+def _indicator_score(ind: Indicator, tiers: Sequence[_Text], weights: Sequence[float] = _TIER_WEIGHTS) -> float:
     numerator_phrase = re.sub(r"^(?:số|tổng số)\s+", "", ind.numerator, flags=re.IGNORECASE)
     phrases = [(kw, _keyword_weight(kw)) for kw in ind.keywords] + [(ind.name_vi, 0.8), (numerator_phrase, 0.7)]
     best = 0.0
-    for weight, text in zip(_TIER_WEIGHTS, tiers, strict=True):
+    for weight, text in zip(weights, tiers, strict=True):
         if not text.key:
             continue
         tier_best = 0.0
@@ -180,12 +204,33 @@ def match_service(
     return None, 0.0
 
 
+def _scores(
+    reg: Registry, tiers: Sequence[_Text], weights: Sequence[float], unit: str | None, role: str | None
+) -> list[tuple[float, str]]:
+    """(score, indicator code) of every indicator with any evidence, best first."""
+    scored: list[tuple[float, str]] = []
+    for ind in reg.indicators.values():
+        score = _indicator_score(ind, tiers, weights)
+        if score == 0.0:
+            continue
+        ind_unit = normalise_unit(ind.count_unit)
+        if unit is not None and ind_unit is not None:
+            same = UNIT_FAMILY.get(unit, unit) == UNIT_FAMILY.get(ind_unit, ind_unit)
+            score = score * 1.2 if same else score * 0.4
+        if role and _DEPARTMENT_ROLE.match(role) and role not in ind.reporters:
+            score *= 0.9
+        scored.append((score, ind.code))
+    scored.sort(reverse=True)
+    return scored
+
+
 def map_statement(
     *,
     label: str,
     sentence: str,
     surroundings: str,
     count_unit: str | None,
+    heading: str = "",
     service_texts: Sequence[str] = (),
     role: str | None = None,
     registry: Registry | None = None,
@@ -197,23 +242,14 @@ def map_statement(
     'HN_CLEANED'
     """
     reg = registry if registry is not None else load_registry()
-    tiers = (_Text.of(label), _Text.of(sentence), _Text.of(surroundings))
+    tiers = (_Text.of(label), _Text.of(sentence), _Text.of(heading), _Text.of(surroundings))
     unit = normalise_unit(count_unit)
-    scored: list[tuple[float, str]] = []
-    for ind in reg.indicators.values():
-        score = _indicator_score(ind, tiers)
-        if score == 0.0:
-            continue
-        ind_unit = normalise_unit(ind.count_unit)
-        if unit is not None and ind_unit is not None:
-            same = UNIT_FAMILY.get(unit, unit) == UNIT_FAMILY.get(ind_unit, ind_unit)
-            score = score * 1.2 if same else score * 0.4
-        if role and _DEPARTMENT_ROLE.match(role) and role not in ind.reporters:
-            score *= 0.9
-        scored.append((score, ind.code))
+    # The heading speaks only when the statement's own label and clause give no indicator.
+    scored = _scores(reg, tiers, (*_TIER_WEIGHTS[:2], 0.0, _TIER_WEIGHTS[3]), unit, role)
+    if not scored or scored[0][0] < ASSIGN_THRESHOLD:
+        scored = _scores(reg, tiers, _TIER_WEIGHTS, unit, role)
     if not scored:
         return MappingResult(None, None, 0.0)
-    scored.sort(reverse=True)
     best, code = scored[0]
     runner_up = scored[1][1] if len(scored) > 1 else None
     confidence = min(best, 1.0)

@@ -173,6 +173,7 @@ COUNT_UNITS: dict[str, str] = {
     "chứng thư số": "chứng thư số",
     "ứng dụng": "ứng dụng",
     "nhóm": "nhóm",
+    "mã số": "mã số",
     "cơ sở dữ liệu": "cơ sở dữ liệu",
     "hệ thống": "hệ thống",
     "cán bộ, công chức": "cán bộ",

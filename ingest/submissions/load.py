@@ -69,6 +69,15 @@ QUARANTINE_COLUMNS = [
 
 
 @dataclass(frozen=True)
+class ReplayIdentity:
+    """The ledger identity a replayed file keeps, so a replay reproduces the warehouse exactly."""
+
+    file_id: int | None
+    batch_id: str
+    loaded_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
 class FileOutcome:
     """What happened to one received file (ids and counts only: safe for logs and XCom)."""
 
@@ -124,8 +133,15 @@ def ingest_bytes(
     parser: Parser,
     batch_id: str,
     received_at: dt.datetime,
+    period: str | None = None,
+    replay_of: ReplayIdentity | None = None,
 ) -> FileOutcome:
-    """Archive, parse and load one file's bytes in one transaction."""
+    """Archive, parse and load one file's bytes in one transaction.
+
+    ``period`` is the month the file was sent for (its inbox folder); the ledger records it
+    when no row says otherwise, so that a rejected file is still listed under its month.
+    ``replay_of`` keeps the ledger identity (file id, batch, load time) of a replayed file.
+    """
     file_name = safe_filename(name)
     sha256 = hashlib.sha256(data).hexdigest()
     existing = conn.execute("select file_id from audit.load_ledger where sha256 = %s", (sha256,)).fetchone()
@@ -145,18 +161,26 @@ def ingest_bytes(
         rows, problems = [], []
 
     unit_code = _dominant(r.unit_code for r in rows)
-    period = _dominant(r.period for r in rows)
+    requested_period = period
+    period = _dominant(r.period for r in rows) or period
     status: Literal["loaded", "rejected"] = "rejected" if error else "loaded"
+    identity = replay_of or ReplayIdentity(None, batch_id, None)
+    batch_id = identity.batch_id
     with conn.transaction():
         (file_id,) = conn.execute(  # type: ignore[misc]
             """
             insert into audit.load_ledger (
+                file_id, loaded_at, requested_period,
                 batch_id, file_name, source_kind, sha256, size_bytes, unit_code, period, received_at,
                 status, rows_read, rows_loaded, rows_quarantined, error_code, error_vi, error_en, archive_path)
-            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+            values (coalesce(%s, nextval(pg_get_serial_sequence('audit.load_ledger', 'file_id'))),
+                    coalesce(%s, now()), %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
             returning file_id
             """,
             (
+                identity.file_id,
+                identity.loaded_at,
+                requested_period,
                 batch_id,
                 file_name,
                 source_kind,
@@ -247,6 +271,19 @@ def ingest_bytes(
     return outcome
 
 
+def parser_for(name: str, registry: Registry, today: dt.date, period: str | None) -> tuple[SourceKind, Parser]:
+    """The source kind and parser of a received file, by its extension."""
+    suffix = Path(name).suffix.lower()
+    if suffix in STRUCTURED_SUFFIXES:
+        return "template", submission_parser(registry, today, period)
+    raise SubmissionError(
+        name,
+        "unsupported_format",
+        f"Định dạng tệp {suffix or '(không có phần mở rộng)'} không được hỗ trợ",
+        f"unsupported file format {suffix or '(no extension)'}",
+    )
+
+
 def submission_parser(registry: Registry, today: dt.date, period: str | None) -> Parser:
     def parse(fp: BinaryIO, name: str) -> Iterator[SubmissionRow | RowProblem]:
         return parse_submission(fp, name=name, registry=registry, today=today, period=period)
@@ -268,12 +305,14 @@ def ingest_path(
     today = today or dt.date.today()
     received_at = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC)
     data = path.read_bytes()
+    kind, parser = parser_for(path.name, registry, today, period)
     return ingest_bytes(
         conn,
         data,
         name=path.name,
-        source_kind="template",
-        parser=submission_parser(registry, today, period),
+        source_kind=kind,
+        parser=parser,
         batch_id=batch_id,
         received_at=received_at,
+        period=period,
     )

@@ -26,6 +26,8 @@ create table if not exists audit.load_ledger (
     constraint rows_balance check (rows_read = rows_loaded + rows_quarantined)
 );
 create index if not exists load_ledger_unit_period on audit.load_ledger (unit_code, period);
+-- The period the file was loaded for (`--period`, or its inbox folder), so a replay validates alike.
+alter table audit.load_ledger add column if not exists requested_period text;
 
 create table if not exists raw.submission_row (
     file_id          bigint      not null references audit.load_ledger (file_id),

@@ -20,6 +20,7 @@ SYNTHETIC = (
     "synthetic_commune_vinh_long_2026_05",
     "synthetic_syt_ca_mau_2026_03",
     "synthetic_stp_lao_cai_2026_01",
+    "synthetic_bhxh_ha_tinh_2026_04",
 )
 DEJAVU_CANDIDATES = (
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),

@@ -73,3 +73,9 @@ def test_province_from_the_date_line_or_tinh_x(registry: Registry) -> None:
     assert read_header(["Hà Tĩnh, ngày 5 tháng 4 năm 2026", "BÁO CÁO"], registry).province_name == "Hà Tĩnh"
     lines = ["Long Xuyên, ngày 5 tháng 4 năm 2026", "BÁO CÁO", "Kết quả", "Công an tỉnh Kiên Giang báo cáo."]
     assert read_header(lines, registry).province_name == "Kiên Giang"
+
+
+def test_title_on_the_kind_line(registry: Registry) -> None:
+    lines = ["SỞ Y TẾ", "BÁO CÁO KẾT QUẢ THỰC HIỆN ĐỀ ÁN 06 THÁNG 3 NĂM 2026", "Thực hiện Kế hoạch số 1/KH-UBND."]
+    head = read_header(lines, registry)
+    assert (head.document_kind, head.period, head.unit_role) == ("BÁO CÁO", "2026-03", "SYT")

@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 -- Every official value re-attributed to today's units: a former unit's counts go to its
 -- successors in proportion to the succession shares, so series stay comparable across the
 -- 1 July 2025 merger.  Counts add up; nothing keeps "the last value".

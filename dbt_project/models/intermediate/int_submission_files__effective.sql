@@ -1,5 +1,5 @@
 -- Which loaded files count for the official figures.  A file received for a closed period after
--- it was closed is held: recorded and reported, but not counted until the period is reopened.
+-- it was closed (loaded into the warehouse after the lock) is held: recorded and reported, but not counted until the period is reopened.
 with
 
 ledger as (
@@ -17,7 +17,7 @@ final as (
         ledger.source_kind,
         ledger.received_at,
         ledger.period as file_period,
-        locks.closed_at is not null and ledger.received_at > locks.closed_at as is_held
+        locks.closed_at is not null and ledger.loaded_at > locks.closed_at as is_held
     from ledger
     left join locks
         on ledger.period = locks.period

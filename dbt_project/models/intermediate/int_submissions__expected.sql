@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 -- The rows each unit is expected to send for each period it existed in, from the registry.
 with
 

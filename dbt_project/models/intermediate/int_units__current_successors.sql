@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 -- Every unit, former or current, mapped to the current unit(s) its figures belong to today,
 -- with the share of its counts that goes to each.  Chains of successions multiply their shares.
 with recursive
