@@ -33,14 +33,14 @@ def cmd_db_init(args: argparse.Namespace) -> int:
 def cmd_ingest(args: argparse.Namespace) -> int:
     from ingest.pipeline import prepare_warehouse
     from ingest.registry import load_registry
-    from ingest.submissions.load import STRUCTURED_SUFFIXES, ingest_path
+    from ingest.submissions.load import INBOX_SUFFIXES, ingest_path
     from ingest.warehouse.db import connect
 
     prepare_warehouse()
     paths: list[Path] = []
     for p in map(Path, args.paths):
         if p.is_dir():
-            paths += sorted(x for x in p.rglob("*") if x.is_file() and x.suffix.lower() in STRUCTURED_SUFFIXES)
+            paths += sorted(x for x in p.rglob("*") if x.is_file() and x.suffix.lower() in INBOX_SUFFIXES)
         elif p.is_file():
             paths.append(p)
         else:
@@ -224,6 +224,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--period", type=_period, required=True)
     p.add_argument("--no-build", action="store_true", help="reload the raw tables only")
     p.set_defaults(func=cmd_replay)
+
+    from ingest.narrative import cli as narrative_cli
+
+    p = sub.add_parser(narrative_cli.COMMAND, help="extract the figures of a narrative report (.txt, .docx, .pdf)")
+    narrative_cli.add_arguments(p)
+    p.set_defaults(func=narrative_cli.run)
 
     p = sub.add_parser("summary", help="what the warehouse holds for a period")
     p.add_argument("--period", type=_period, required=True)

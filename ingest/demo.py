@@ -40,6 +40,10 @@ def _vn(n: int) -> str:
     return f"{n:,}".replace(",", ".")
 
 
+def _pct(num: int, den: int) -> str:
+    return f"{100 * num / den:.2f}".replace(".", ",")
+
+
 def _value(unit: Unit, ind: Indicator, service: str, period: str) -> tuple[int, int]:
     """A deterministic (numerator, denominator) for a unit, indicator, service and month."""
     base = _rng(unit.code, ind.code, service)
@@ -62,9 +66,54 @@ def demo_rows(registry: Registry, unit: Unit, period: str) -> list[list[str]]:
     rows = []
     for ind, service in registry.expected_rows(unit.code):
         num, den = _value(unit, ind, service, period)
-        rate = f"{100 * num / den:.2f}".replace(".", ",") + "%" if den else ""
+        rate = _pct(num, den) + "%" if den else ""
         rows.append([unit.code, period, ind.code, service, _vn(num), _vn(den), rate, ""])
     return rows
+
+
+def _narrative_report(registry: Registry, unit: Unit, period: str) -> list[str]:
+    """A monthly report in prose, the way a Sở Tư pháp writes it (compare shared/seeds/000_*)."""
+    y, m = map(int, period.split("-"))
+    province = registry.units[unit.province_code].name_vi.removeprefix("Tỉnh ").removesuffix(" (cũ)")
+    synced, total = _value(unit, registry.indicators["HT_SYNCED"], "NA", period)
+    cleaned, to_clean = _value(unit, registry.indicators["HN_CLEANED"], "NA", period)
+    shared = cleaned - cleaned // 25
+    lines = [
+        "SỞ TƯ PHÁP",
+        "Số: /BC-STP",
+        f"{province}, ngày 05 tháng {m % 12 + 1} năm {y + (m == 12)}",
+        "BÁO CÁO",
+        f"Về kết quả triển khai, thực hiện Đề án 06 tháng {m} năm {y}",
+        f"Thực hiện Công văn số 752/CAT-QLHC ngày 23/8/2025 của Công an tỉnh {province} về việc báo cáo định kỳ "
+        "kết quả triển khai Đề án 06/CP trên địa bàn tỉnh, Sở Tư pháp báo cáo kết quả thực hiện như sau:",
+        "1. Về dữ liệu",
+        "- Sở Tư pháp đã số hóa và đã chuyển dữ liệu hộ tịch số hóa vào Cơ sở dữ liệu hộ tịch điện tử toàn quốc "
+        f"để khai thác sử dụng {_vn(synced)}/{_vn(total)} dữ liệu, đạt tỷ lệ {_pct(synced, total)}%.",
+        "- Tiếp tục làm sạch dữ liệu hôn nhân, kết quả: Tổng số dữ liệu cần số hóa, làm sạch: "
+        f"{to_clean}; đã làm sạch dữ liệu và số hóa: {cleaned}; dữ liệu đã đồng bộ, chia sẻ với Cơ sở dữ liệu "
+        f"quốc gia về dân cư: {shared}; tổng số còn phải thực hiện: {to_clean - cleaned}.",
+        "2. Kết quả thực hiện 25 dịch vụ công thiết yếu thuộc Đề án 06/CP",
+    ]
+    indicator = registry.indicators["DVC_ONLINE_RECEIVED"]
+    for i, service in enumerate(indicator.services_for(unit.role), 1):
+        num, den = _value(unit, indicator, service, period)
+        stated = "100" if i == 2 else _pct(num, den)  # units round up, too: a finding for the report
+        lines.append(
+            f"2.{i}. {registry.services[service].name_vi}: Tổng số tiếp nhận: {den} hồ sơ; trong đó: "
+            f"{num} hồ sơ trực tuyến/{den} hồ sơ tiếp nhận, tỷ lệ {stated}% hồ sơ trực tuyến."
+        )
+    lines += [f"Sở Tư pháp báo cáo kết quả triển khai, thực hiện Đề án 06 tháng {m} năm {y}./."]
+    return lines
+
+
+def _write_docx(path: Path, lines: list[str]) -> None:
+    import docx
+
+    document = docx.Document()
+    for line in lines:
+        document.add_paragraph(line)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document.save(str(path))
 
 
 def _plant_mistakes(rows: list[list[str]], rng: random.Random) -> None:
@@ -125,6 +174,15 @@ def write_demo_inbox(
         fate = rng.random()
         if fate < 0.05:
             continue  # silent: no submission this month
+        if unit.role == "STP" and unit.valid_to is None:
+            # Sở Tư pháp still sends a Word report: its figures are extracted, not retyped.
+            path = target / f"{unit.code}_{period}_bao_cao.docx"
+            if not path.exists():
+                _write_docx(path, _narrative_report(registry, unit, period))
+                stamp = (deadline - dt.timedelta(days=2)).timestamp()
+                os.utime(path, (stamp, stamp))
+            count += 1
+            continue
         rows = demo_rows(registry, unit, period)
         if rng.random() < 0.12:
             _plant_mistakes(rows, rng)

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import re
 from pathlib import Path
 from typing import Any
 
 from ingest.config import inbox_dir, reports_dir
 from ingest.registry import load_registry
-from ingest.submissions.load import STRUCTURED_SUFFIXES, ingest_path
-from ingest.warehouse.db import connect, init_schema
+from ingest.submissions.load import INBOX_SUFFIXES, ingest_path
+from ingest.warehouse.db import connect, ensure_bi_login, init_schema
 from ingest.warehouse.registry_sync import sync_registry
 
 log = logging.getLogger(__name__)
@@ -36,9 +37,12 @@ def previous_month(day: dt.date) -> str:
 
 
 def prepare_warehouse() -> dict[str, int]:
-    """Create the landing tables and reload the registries."""
+    """Create the landing tables, the BI login (when a password is given) and reload the registries."""
     with connect() as conn:
         init_schema(conn)
+        password = os.environ.get("D06_BI_READER_PASSWORD")
+        if password:
+            ensure_bi_login(conn, password)
         return sync_registry(conn, load_registry())
 
 
@@ -46,7 +50,7 @@ def inbox_files(period: str) -> list[Path]:
     folder = inbox_dir() / period
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in STRUCTURED_SUFFIXES)
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in INBOX_SUFFIXES)
 
 
 def start_run(run_id: str, period: str) -> None:

@@ -48,6 +48,7 @@ export WAREHOUSE_DSN='$dsn'
 export D06_PROJECT_DIR='$here'
 export D06_DATA_DIR='$state'
 export D06_RETRY_DELAY_SECONDS=\${D06_RETRY_DELAY_SECONDS:-5}
+export D06_BI_READER_PASSWORD='$(cat "$state/bi_reader.password" 2>/dev/null)'
 export D06_SMTP_HOST=127.0.0.1
 export D06_SMTP_PORT=${D06_SMTP_PORT:-$((port + 1))}
 export AIRFLOW_HOME='$state/airflow'
@@ -71,9 +72,11 @@ start() {
   local top; top=$(dirname "$data")
   mkdir -p "$top"
   if [ "$(id -u)" = 0 ]; then chown postgres: "$top"; fi
-  if [ ! -s "$state/pg.password" ]; then
-    (umask 077; head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' > "$state/pg.password")
-  fi
+  for secret in pg.password bi_reader.password; do
+    if [ ! -s "$state/$secret" ]; then
+      (umask 077; head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' > "$state/$secret")
+    fi
+  done
   if [ ! -f "$data/PG_VERSION" ]; then
     local pwfile="$top/pwfile"
     install -m 600 "$state/pg.password" "$pwfile"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from ingest.config import inbox_dir
+from ingest.config import inbox_dir, warehouse_parts
 from ingest.pipeline import build_models, ingest_period
 from ingest.registry import load_registry
 
@@ -94,9 +95,20 @@ def test_kien_giang_june_2025_rolls_up_under_an_giang(merged_months: dict[str, A
     assert kept, "the fact keeps the former unit as reported; only the scorecards re-attribute"
 
 
+def _as_bi_reader(dsn: str) -> psycopg.Connection[Any]:
+    """Log in as bi_reader when `make` gave it a password, else switch to the role (same privileges)."""
+    password = os.environ.get("D06_BI_READER_PASSWORD")
+    if password:
+        p = warehouse_parts(dsn)
+        return psycopg.connect(host=p.host, port=p.port, dbname=p.dbname, user="bi_reader", password=password)
+    conn = psycopg.connect(dsn)
+    conn.execute("set role bi_reader")
+    return conn
+
+
 def test_bi_reader_reads_marts_and_nothing_else(merged_months: dict[str, Any], warehouse_dsn: str) -> None:
-    with psycopg.connect(warehouse_dsn) as conn:
-        conn.execute("set role bi_reader")
+    with _as_bi_reader(warehouse_dsn) as conn:
+        assert conn.execute("select current_user").fetchone() == ("bi_reader",)
         rate = conn.execute(
             "select s.rate_pct, s.change_pp from marts.mart_province_scorecard_monthly s "
             "join marts.dim_indicator i using (indicator_code) "
@@ -104,6 +116,17 @@ def test_bi_reader_reads_marts_and_nothing_else(merged_months: dict[str, Any], w
             (AFTER, INDICATOR),
         ).fetchone()
         assert rate is not None
+        late_or_missing = conn.execute(
+            "select u.unit_name_vi, s.timeliness from marts.fct_submission s "
+            "join marts.dim_unit u using (unit_code) where s.period = %s and s.timeliness <> 'on_time'",
+            (AFTER,),
+        ).fetchall()
+        expected, reported = conn.execute(
+            "select sum(units_expected), sum(units_reported) from marts.mart_reporting_timeliness where period = %s",
+            (AFTER,),
+        ).fetchone()
+        assert late_or_missing and all(t in ("late", "missing") for _, t in late_or_missing)
+        assert sum(t == "missing" for _, t in late_or_missing) == expected - reported
         for table in ("raw.submission_row", "audit.load_ledger", "registry.unit", "staging.stg_registry__units"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
                 conn.execute(f"select 1 from {table} limit 1")

@@ -10,9 +10,8 @@ Every reader returns NFC-normalised text, one entry per line, so that ``lines[i]
   cells joined by `` | ``, so that paragraph numbers stay stable;
 * ``.pdf``: the lines of the text that pdfplumber extracts, page after page.
 
->>> with open("tests/narrative/samples/000_912342d7bb84c32c.txt", "rb") as fp:
-...     read_lines(fp, name="000_912342d7bb84c32c.txt")[7][:9]
-'Về kết qu'
+>>> read_lines(io.BytesIO(("BÁO CÁO" + chr(10) + "Về kết quả tháng 3").encode("utf-16")), name="bc.txt")
+['BÁO CÁO', 'Về kết quả tháng 3']
 """
 
 from __future__ import annotations

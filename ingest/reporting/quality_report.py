@@ -15,6 +15,7 @@ import jinja2
 
 from ingest.config import report_deadline_day
 from ingest.registry import NO_SERVICE, Registry, load_registry
+from ingest.submissions.periods import held_files
 from ingest.warehouse.db import connect
 
 MART_TABLES = ["dim_unit", "dim_indicator", "dim_service", "dim_period", "fct_indicator_monthly", "fct_submission"]
@@ -32,6 +33,8 @@ class ReportData:
     late_units: list[dict[str, Any]] = field(default_factory=list)
     missing_units: list[dict[str, Any]] = field(default_factory=list)
     mart_counts: dict[str, int] = field(default_factory=dict)
+    held_files: list[dict[str, Any]] = field(default_factory=list)
+    narrative_findings: list[dict[str, Any]] = field(default_factory=list)
     deadline_day: int = field(default_factory=report_deadline_day)
 
     @property
@@ -48,6 +51,7 @@ class ReportData:
 
     def units_to_notify(self) -> set[str]:
         codes = {q["unit_code"] for q in self.quarantine if q.get("unit_code")}
+        codes |= {f["unit_code"] for f in self.narrative_findings if f.get("unit_code")}
         codes |= {r["unit_code"] for c in self.checks for r in c["failing_rows"] if r.get("unit_code")}
         codes |= {u["unit_code"] for u in self.late_units + self.missing_units}
         return codes
@@ -134,6 +138,18 @@ def collect(period: str, run_id: str, registry: Registry | None = None) -> Repor
             elif timeliness == "missing":
                 data.missing_units.append(entry)
         data.submissions = counts
+        cur = conn.execute(
+            """select l.file_name, l.unit_code, f.line_no, f.code, f.message_vi, f.snippet
+               from raw.narrative_finding f join audit.load_ledger l using (file_id)
+               where l.period = %s order by l.file_name, f.finding_no""",
+            (period,),
+        )
+        cols = [d.name for d in cur.description or []]
+        data.narrative_findings = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+        data.held_files = [
+            {"file_name": name, "unit_code": unit, "unit_name": _unit_name(registry, unit)}
+            for _, name, unit in held_files(conn, period)
+        ]
         for table in MART_TABLES:
             (n,) = conn.execute(f"select count(*) from marts.{table}").fetchone()  # type: ignore[misc]
             data.mart_counts[table] = int(n)

@@ -33,9 +33,21 @@ log = logging.getLogger(__name__)
 
 SourceKind = Literal["template", "narrative", "extract"]
 Parser = Callable[[BinaryIO, str], Iterator[SubmissionRow | RowProblem]]
+AfterLoad = Callable[[Any, int, str, bytes, list[SubmissionRow | RowProblem]], None]
+"""Called in the file's transaction once it is loaded: (conn, file_id, name, data, items)."""
+
+
+@dataclass(frozen=True)
+class FileHandler:
+    """How a received file is read: its source kind, its parser and what follows its load."""
+
+    source_kind: SourceKind
+    parser: Parser
+    after_load: AfterLoad | None = None
 
 STRUCTURED_SUFFIXES = (".csv", ".xlsx", ".json")
 NARRATIVE_SUFFIXES = (".docx", ".pdf", ".txt")
+INBOX_SUFFIXES = STRUCTURED_SUFFIXES + NARRATIVE_SUFFIXES
 
 ROW_COLUMNS = [
     "file_id",
@@ -135,6 +147,7 @@ def ingest_bytes(
     received_at: dt.datetime,
     period: str | None = None,
     replay_of: ReplayIdentity | None = None,
+    after_load: AfterLoad | None = None,
 ) -> FileOutcome:
     """Archive, parse and load one file's bytes in one transaction.
 
@@ -217,8 +230,8 @@ def ingest_bytes(
                     r.note,
                     list(r.flags),
                     source_kind,
-                    getattr(r, "source_line", None),
-                    getattr(r, "snippet", None),
+                    r.source_line,
+                    r.snippet,
                     batch_id,
                     sha256,
                 )
@@ -244,6 +257,8 @@ def ingest_bytes(
                 for p in problems
             ),
         )
+        if after_load is not None and status == "loaded":
+            after_load(conn, file_id, file_name, data, [*rows, *problems])
     held = _is_period_closed(conn, period)
     outcome = FileOutcome(
         file_name,
@@ -271,11 +286,19 @@ def ingest_bytes(
     return outcome
 
 
-def parser_for(name: str, registry: Registry, today: dt.date, period: str | None) -> tuple[SourceKind, Parser]:
-    """The source kind and parser of a received file, by its extension."""
+def handler_for(name: str, registry: Registry, today: dt.date, period: str | None) -> FileHandler:
+    """How to read a received file, by its extension."""
     suffix = Path(name).suffix.lower()
     if suffix in STRUCTURED_SUFFIXES:
-        return "template", submission_parser(registry, today, period)
+        return FileHandler("template", submission_parser(registry, today, period))
+    if suffix in NARRATIVE_SUFFIXES:
+        from ingest.narrative.review import after_narrative_load
+        from ingest.narrative.submission import narrative_parser
+
+        def after(conn: Any, file_id: int, name: str, data: bytes, items: list[SubmissionRow | RowProblem]) -> None:
+            after_narrative_load(conn, file_id, name, data, items, registry)
+
+        return FileHandler("narrative", narrative_parser(registry, period), after)
     raise SubmissionError(
         name,
         "unsupported_format",
@@ -305,13 +328,14 @@ def ingest_path(
     today = today or dt.date.today()
     received_at = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC)
     data = path.read_bytes()
-    kind, parser = parser_for(path.name, registry, today, period)
+    handler = handler_for(path.name, registry, today, period)
     return ingest_bytes(
         conn,
         data,
         name=path.name,
-        source_kind=kind,
-        parser=parser,
+        source_kind=handler.source_kind,
+        parser=handler.parser,
+        after_load=handler.after_load,
         batch_id=batch_id,
         received_at=received_at,
         period=period,

@@ -28,6 +28,10 @@ class SubmissionRow:
     note: str | None
     flags: tuple[str, ...] = ()
     """Soft findings that load with the row, e.g. ``numerator_above_denominator``."""
+    source_line: int | None = None
+    """For a figure extracted from a narrative report: the line (or paragraph) it came from."""
+    snippet: str | None = None
+    """For a figure extracted from a narrative report: the sentence it came from."""
 
 
 @dataclass(frozen=True, slots=True)

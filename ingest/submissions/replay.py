@@ -17,7 +17,7 @@ from typing import Any
 import psycopg
 
 from ingest.registry import Registry, load_registry
-from ingest.submissions.load import FileOutcome, ReplayIdentity, ingest_bytes, parser_for
+from ingest.submissions.load import FileOutcome, ReplayIdentity, handler_for, ingest_bytes
 
 log = logging.getLogger(__name__)
 
@@ -54,14 +54,15 @@ def replay_period(
         for name, requested, data, received_at, identity in payloads:
             # Validate against the day the file was loaded, so "future period" means what it meant then.
             today = (identity.loaded_at or dt.datetime.now(dt.UTC)).date()
-            kind, parser = parser_for(name, registry, today, requested)
+            handler = handler_for(name, registry, today, requested)
             outcomes.append(
                 ingest_bytes(
                     conn,
                     data,
                     name=name,
-                    source_kind=kind,
-                    parser=parser,
+                    source_kind=handler.source_kind,
+                    parser=handler.parser,
+                    after_load=handler.after_load,
                     batch_id=identity.batch_id,
                     received_at=received_at,
                     period=requested,

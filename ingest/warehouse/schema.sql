@@ -169,3 +169,15 @@ create table if not exists registry.plan_task (
     status_as_of            date not null,
     source_line             integer
 );
+
+-- Consistency findings of narrative reports (stated rate vs figures, parts vs totals).
+create table if not exists raw.narrative_finding (
+    file_id     bigint  not null references audit.load_ledger (file_id) on delete cascade,
+    finding_no  integer not null,
+    line_no     integer,
+    code        text    not null,
+    message_vi  text    not null,
+    message_en  text    not null,
+    snippet     text,
+    primary key (file_id, finding_no)
+);
