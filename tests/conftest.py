@@ -7,6 +7,7 @@ each other's.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Iterator
@@ -19,6 +20,21 @@ from ingest.config import warehouse_parts
 from ingest.reporting.smtp_sink import SmtpSink
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+@contextlib.contextmanager
+def environment(**values: str) -> Iterator[None]:
+    """Set environment variables for the duration of the block, then restore them."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 @pytest.fixture(scope="session")
@@ -37,17 +53,10 @@ def warehouse_dsn(server_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> 
     with psycopg.connect(server_dsn, autocommit=True) as conn:
         conn.execute(f'create database "{name}"')
     dsn = f"postgresql://{p.user}:{p.password}@{p.host}:{p.port}/{name}"
-    saved = {k: os.environ.get(k) for k in ("WAREHOUSE_DSN", "D06_DATA_DIR")}
-    os.environ["WAREHOUSE_DSN"] = dsn
-    os.environ["D06_DATA_DIR"] = str(tmp_path_factory.mktemp("data"))
     try:
-        yield dsn
+        with environment(WAREHOUSE_DSN=dsn, D06_DATA_DIR=str(tmp_path_factory.mktemp("data"))):
+            yield dsn
     finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
         with psycopg.connect(server_dsn, autocommit=True) as conn:
             conn.execute(f'drop database if exists "{name}" with (force)')
 
@@ -56,16 +65,8 @@ def warehouse_dsn(server_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> 
 def smtp_sink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmtpSink]:
     """A real aiosmtpd server on 127.0.0.1 writing .eml files to a temporary outbox."""
     outbox = tmp_path_factory.mktemp("outbox")
-    with SmtpSink(outbox) as sink:
-        saved = {k: os.environ.get(k) for k in ("D06_SMTP_HOST", "D06_SMTP_PORT", "D06_OUTBOX")}
-        os.environ["D06_SMTP_HOST"] = "127.0.0.1"
-        os.environ["D06_SMTP_PORT"] = str(sink.port)
-        os.environ["D06_OUTBOX"] = str(outbox)
-        try:
-            yield sink
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+    with (
+        SmtpSink(outbox) as sink,
+        environment(D06_SMTP_HOST="127.0.0.1", D06_SMTP_PORT=str(sink.port), D06_OUTBOX=str(outbox)),
+    ):
+        yield sink

@@ -224,9 +224,7 @@ def test_required_services_exist(services: dict[str, dict[str, Any]]) -> None:
 
 
 @pytest.mark.parametrize(("name", "command"), sorted(AIRFLOW_COMMANDS.items()))
-def test_airflow_service_runs_its_component(
-    services: dict[str, dict[str, Any]], name: str, command: str
-) -> None:
+def test_airflow_service_runs_its_component(services: dict[str, dict[str, Any]], name: str, command: str) -> None:
     assert _command(services[name]) == command, f"{name} should run `airflow {command}`"
 
 
@@ -268,9 +266,7 @@ def test_every_long_running_service_has_a_healthcheck(services: dict[str, dict[s
         ("warehouse-db", "pg_isready"),
     ],
 )
-def test_healthcheck_probes_the_right_thing(
-    services: dict[str, dict[str, Any]], name: str, needle: str
-) -> None:
+def test_healthcheck_probes_the_right_thing(services: dict[str, dict[str, Any]], name: str, needle: str) -> None:
     assert needle in _healthcheck_test(services[name]), f"{name} healthcheck should use {needle!r}"
 
 

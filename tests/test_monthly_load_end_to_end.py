@@ -24,7 +24,7 @@ from ingest.demo import write_demo_inbox
 from ingest.registry import load_registry
 from ingest.reporting.smtp_sink import SmtpSink
 from ingest.submissions.model import SubmissionRow
-from ingest.submissions.parse import parse_submission
+from ingest.submissions.load import handler_for
 from ingest.summary import period_summary
 
 PERIOD = "2026-03"
@@ -38,8 +38,9 @@ def _expected_from_inbox() -> dict[str, Any]:
     problems = 0
     on_time = late = 0
     for path in sorted((inbox_dir() / PERIOD).iterdir()):
+        handler = handler_for(path.name, registry, dt.date(2026, 11, 1), PERIOD)
         with path.open("rb") as fp:
-            for item in parse_submission(fp, name=path.name, registry=registry, today=dt.date(2026, 11, 1)):
+            for item in handler.parser(fp, path.name):
                 if isinstance(item, SubmissionRow):
                     rows.append(item)
                 else:
@@ -57,6 +58,8 @@ def _expected_from_inbox() -> dict[str, Any]:
         and r.denominator is not None
         and r.numerator > r.denominator
     }
+    narrative = [p for p in (inbox_dir() / PERIOD).iterdir() if p.suffix == ".docx"]
+    assert narrative, "the demo inbox holds a Word report"
     return {
         "files": len(list((inbox_dir() / PERIOD).iterdir())),
         "rows": len(rows),
@@ -174,3 +177,18 @@ def test_loading_the_same_files_again_changes_nothing(monthly_run: dict[str, Any
     assert totals["loaded"] == 0 and totals["duplicate"] == monthly_run["expected"]["files"]
     with psycopg.connect(warehouse_dsn) as conn:
         assert _one(conn, "select count(*) from audit.load_ledger") == monthly_run["expected"]["files"]
+
+
+def test_the_word_report_in_the_inbox_became_facts_and_findings(
+    monthly_run: dict[str, Any], warehouse_dsn: str
+) -> None:
+    with psycopg.connect(warehouse_dsn) as conn:
+        facts = _one(
+            conn,
+            "select count(*) from marts.fct_indicator_monthly "
+            "where unit_code = 'AG.STP' and period = %s and source_kind = 'narrative' and snippet is not null",
+            PERIOD,
+        )
+        findings = _one(conn, "select count(*) from raw.narrative_finding where code = 'rate_mismatch'")
+    assert facts >= 8
+    assert findings == 1, "the demo report states 100% for a service that is not at 100%"

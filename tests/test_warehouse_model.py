@@ -8,7 +8,6 @@ import json
 import os
 from collections import defaultdict
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import psycopg

@@ -54,9 +54,18 @@ def write_review_workbook(path: Path, unit_code: str | None, period: str | None,
     for p in problems:
         r = p.raw_row
         values = [
-            unit_code, period, r.get("indicator_code"), r.get("service_code"), r.get("numerator"),
-            r.get("denominator"), r.get("reported_rate_pct"), f"Rà soát từ báo cáo văn bản, dòng {r.get('line_no')}",
-            r.get("line_no"), r.get("confidence"), p.reason_vi, r.get("snippet"),
+            unit_code,
+            period,
+            r.get("indicator_code"),
+            r.get("service_code"),
+            r.get("numerator"),
+            r.get("denominator"),
+            r.get("reported_rate_pct"),
+            f"Rà soát từ báo cáo văn bản, dòng {r.get('line_no')}",
+            r.get("line_no"),
+            r.get("confidence"),
+            p.reason_vi,
+            r.get("snippet"),
         ]
         ws.append([neutralise_formula(v) for v in values])
     ws.freeze_panes = "A2"
@@ -89,8 +98,10 @@ def after_narrative_load(
         cur.executemany(
             "insert into raw.narrative_finding (file_id, finding_no, line_no, code, message_vi, message_en, snippet) "
             "values (%s, %s, %s, %s, %s, %s, %s)",
-            [(file_id, i, f.line_no, f.code, f.message_vi, f.message_en, f.snippet[:1000])
-             for i, f in enumerate(findings, 1)],
+            [
+                (file_id, i, f.line_no, f.code, f.message_vi, f.message_en, f.snippet[:1000])
+                for i, f in enumerate(findings, 1)
+            ],
         )
     problems = [i for i in items if isinstance(i, RowProblem)]
     if problems:

@@ -81,23 +81,41 @@ def read_report(fp: BinaryIO, name: str, registry: Registry) -> NarrativeReport:
 def _review_reason(report: NarrativeReport, st: Statement, period: str | None) -> tuple[str, str, str] | None:
     """Why a statement needs a person: (column, Vietnamese, English); None if it can load."""
     if report.unit is None:
-        return ("unit_code", "Không xác định được đơn vị báo cáo từ tiêu đề văn bản",
-                "the reporting unit is not stated in the report's header")
+        return (
+            "unit_code",
+            "Không xác định được đơn vị báo cáo từ tiêu đề văn bản",
+            "the reporting unit is not stated in the report's header",
+        )
     if report.header.period is None:
-        return ("period", "Không xác định được kỳ báo cáo từ tiêu đề văn bản",
-                "the reported month is not stated in the report's header")
+        return (
+            "period",
+            "Không xác định được kỳ báo cáo từ tiêu đề văn bản",
+            "the reported month is not stated in the report's header",
+        )
     if period is not None and report.header.period != period:
-        return ("period", f"Báo cáo kỳ {report.header.period}, không phải kỳ {period}",
-                f"the report is for {report.header.period}, not {period}")
+        return (
+            "period",
+            f"Báo cáo kỳ {report.header.period}, không phải kỳ {period}",
+            f"the report is for {report.header.period}, not {period}",
+        )
     if st.numerator is None:
-        return ("numerator", "Chỉ có tỷ lệ, không có tử số: cần bổ sung số liệu",
-                "a bare rate without a numerator: figures needed")
+        return (
+            "numerator",
+            "Chỉ có tỷ lệ, không có tử số: cần bổ sung số liệu",
+            "a bare rate without a numerator: figures needed",
+        )
     if st.indicator_code is None or st.confidence < CONFIDENT:
-        return ("indicator_code", "Chưa xác định chắc chắn chỉ tiêu tương ứng: cần người rà soát",
-                "the indicator is not mapped with confidence: needs review")
+        return (
+            "indicator_code",
+            "Chưa xác định chắc chắn chỉ tiêu tương ứng: cần người rà soát",
+            "the indicator is not mapped with confidence: needs review",
+        )
     if st.service_code is None:
-        return ("service_code", "Chưa xác định được dịch vụ công: cần người rà soát",
-                "the essential service is not identified: needs review")
+        return (
+            "service_code",
+            "Chưa xác định được dịch vụ công: cần người rà soát",
+            "the essential service is not identified: needs review",
+        )
     return None
 
 
@@ -135,7 +153,7 @@ def narrative_parser(registry: Registry, period: str | None) -> Parser:
             assert report.unit is not None and report.header.period is not None
             assert st.numerator is not None and st.indicator_code is not None
             indicator = registry.indicators[st.indicator_code]
-            flags = ()
+            flags: tuple[str, ...] = ()
             if indicator.denominator_kind == "total" and st.denominator is not None and st.numerator > st.denominator:
                 flags = ("numerator_above_denominator",)
             yield SubmissionRow(

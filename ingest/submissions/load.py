@@ -45,6 +45,7 @@ class FileHandler:
     parser: Parser
     after_load: AfterLoad | None = None
 
+
 STRUCTURED_SUFFIXES = (".csv", ".xlsx", ".json")
 NARRATIVE_SUFFIXES = (".docx", ".pdf", ".txt")
 INBOX_SUFFIXES = STRUCTURED_SUFFIXES + NARRATIVE_SUFFIXES

@@ -26,9 +26,7 @@ class ReplayError(RuntimeError):
     """An archived file is missing or does not match its recorded sha256."""
 
 
-def replay_period(
-    conn: psycopg.Connection[Any], period: str, *, registry: Registry | None = None
-) -> list[FileOutcome]:
+def replay_period(conn: psycopg.Connection[Any], period: str, *, registry: Registry | None = None) -> list[FileOutcome]:
     """Reload every archived file of ``period`` in its original order; one transaction in all."""
     registry = registry or load_registry()
     files = conn.execute(

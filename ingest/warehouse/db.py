@@ -52,6 +52,4 @@ def ensure_bi_login(conn: psycopg.Connection[Any], password: str) -> None:
     """Let BI tools log in as the read-only role; dbt grants it the marts and nothing else."""
     exists = conn.execute("select 1 from pg_roles where rolname = %s", (BI_ROLE,)).fetchone()
     verb = sql.SQL("alter role") if exists else sql.SQL("create role")
-    conn.execute(
-        sql.SQL("{} {} login password {}").format(verb, sql.Identifier(BI_ROLE), sql.Literal(password))
-    )
+    conn.execute(sql.SQL("{} {} login password {}").format(verb, sql.Identifier(BI_ROLE), sql.Literal(password)))

@@ -11,9 +11,21 @@ from ingest.registry.catalog import load_plan_tasks
 from ingest.warehouse.db import copy_rows
 
 PLAN_TASK_COLUMNS = [
-    "task_id", "plan_code", "section", "task_no", "title_vi", "lead_unit_code", "lead_text",
-    "coordinating_unit_codes", "coordinating_text", "deadline", "deadline_text", "recurring",
-    "status", "status_as_of", "source_line",
+    "task_id",
+    "plan_code",
+    "section",
+    "task_no",
+    "title_vi",
+    "lead_unit_code",
+    "lead_text",
+    "coordinating_unit_codes",
+    "coordinating_text",
+    "deadline",
+    "deadline_text",
+    "recurring",
+    "status",
+    "status_as_of",
+    "source_line",
 ]
 NO_SERVICE_NAME_VI = "Không theo dịch vụ / tổng hợp"
 

@@ -13,9 +13,7 @@ final as (
         numerator,
         denominator,
         reported_rate_pct,
-        case
-            when denominator > 0 then round(100.0 * numerator / denominator, 2)
-        end as computed_rate_pct,
+        {{ rate_pct('numerator', 'denominator') }} as computed_rate_pct,
         is_numerator_above_denominator,
         source_kind,
         source_line,

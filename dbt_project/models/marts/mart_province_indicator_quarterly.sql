@@ -56,7 +56,7 @@ quarters as (
 final as (
     select
         *,
-        case when denominator > 0 then round(100 * numerator / denominator, 2) end as rate_pct
+        {{ rate_pct('numerator', 'denominator') }} as rate_pct
     from quarters
 )
 

@@ -15,10 +15,7 @@ periods as (
 rated as (
     select
         province_values.*,
-        case
-            when province_values.denominator > 0
-                then round(100 * province_values.numerator / province_values.denominator, 2)
-        end as rate_pct
+        {{ rate_pct('province_values.numerator', 'province_values.denominator') }} as rate_pct
     from province_values
 ),
 
@@ -28,14 +25,7 @@ final as (
         rated.indicator_code,
         rated.service_code,
         rated.period,
-        round(rated.numerator, 2) as numerator,
-        round(rated.denominator, 2) as denominator,
-        rated.rate_pct,
-        indicators.target_pct,
-        rated.rate_pct - indicators.target_pct as gap_to_target_pp,
-        rated.rate_pct >= indicators.target_pct as meets_target,
-        previous.rate_pct as previous_rate_pct,
-        rated.rate_pct - previous.rate_pct as change_pp,
+        {{ scorecard_measures('rated', 'previous', 'indicators') }},
         (rank() over (
             partition by rated.indicator_code, rated.service_code, rated.period
             order by rated.rate_pct desc nulls last

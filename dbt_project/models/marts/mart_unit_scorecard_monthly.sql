@@ -30,8 +30,7 @@ per_unit as (
 rated as (
     select
         per_unit.*,
-        case when per_unit.denominator > 0 then round(100 * per_unit.numerator / per_unit.denominator, 2) end
-            as rate_pct
+        {{ rate_pct('per_unit.numerator', 'per_unit.denominator') }} as rate_pct
     from per_unit
 ),
 
@@ -43,14 +42,7 @@ final as (
         rated.period,
         rated.province_code,
         rated.reporter_role,
-        round(rated.numerator, 2) as numerator,
-        round(rated.denominator, 2) as denominator,
-        rated.rate_pct,
-        indicators.target_pct,
-        rated.rate_pct - indicators.target_pct as gap_to_target_pp,
-        rated.rate_pct >= indicators.target_pct as meets_target,
-        previous.rate_pct as previous_rate_pct,
-        rated.rate_pct - previous.rate_pct as change_pp,
+        {{ scorecard_measures('rated', 'previous', 'indicators') }},
         (rank() over (
             partition by rated.province_code, rated.reporter_role, rated.indicator_code, rated.service_code, rated.period
             order by rated.rate_pct desc nulls last
