@@ -49,6 +49,9 @@ demo: bootstrap  ## run the monthly load for PERIOD end to end on the demo inbox
 test: bootstrap  ## run the whole test suite against the real PostgreSQL
 	$(ENV) $(BIN)/pytest
 
+bench: install warehouse  ## loader speed and parser memory, as ratios measured side by side
+	$(ENV) $(BIN)/python bench/bench_ingest.py
+
 lint:  install ## ruff and mypy
 	$(BIN)/ruff check .
 	$(BIN)/mypy
