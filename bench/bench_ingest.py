@@ -122,7 +122,8 @@ def bench_month(dsn: str) -> None:
         again = ingest_period("2026-03", run_id="bench-again")
         secs_again = time.perf_counter() - t0
     print(
-        f"2. a month of {files} files, {totals['rows_read']:,} rows: {secs:.1f}s ({totals['rows_read'] / secs:,.0f} rows/s);"
+        f"2. a month of {files} files, {totals['rows_read']:,} rows: {secs:.1f}s "
+        f"({totals['rows_read'] / secs:,.0f} rows/s);"
         f" the same month again (all duplicates: {again['duplicate']}) {secs_again:.1f}s = {secs_again / secs:.2f}x"
     )
 
