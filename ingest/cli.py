@@ -103,7 +103,7 @@ def cmd_smtp_sink(args: argparse.Namespace) -> int:
     from ingest.reporting import smtp_sink
 
     state = config.data_dir()
-    port = int(args.port)
+    port = args.port or config.smtp_sink_port()
     if args.action == "start":
         port = smtp_sink.start_daemon(state, config.outbox_dir(), port)
         print(f"smtp sink: 127.0.0.1:{port}, writing to {config.outbox_dir()}")
@@ -205,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("smtp-sink", help="a local SMTP server that writes .eml files to the outbox")
     p.add_argument("action", choices=["start", "stop", "serve"])
-    p.add_argument("--port", default=None)
+    p.add_argument("--port", type=int, default=None, help="default: D06_SMTP_PORT")
     p.set_defaults(func=cmd_smtp_sink)
 
     p = sub.add_parser("template", help="write the XLSX submission template of a unit for a month")
@@ -245,8 +245,6 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    if getattr(args, "port", "x") is None:
-        args.port = config.smtp_sink_port()
     if getattr(args, "action", None) in ("close", "reopen") and not getattr(args, "period", None):
         parser.error(f"period {args.action} needs a period (YYYY-MM)")
     try:

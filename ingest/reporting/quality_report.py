@@ -201,11 +201,15 @@ def plain_text(data: ReportData) -> str:
     )
 
 
-def recipients(data: ReportData, registry: Registry, province: str = "AG") -> tuple[list[str], list[str]]:
-    """To: the standing office (Công an tỉnh, or D06_REPORT_TO); Cc: the units the report concerns."""
+def recipients(data: ReportData, registry: Registry) -> tuple[list[str], list[str]]:
+    """To: the standing offices (each province's Công an tỉnh, or D06_REPORT_TO); Cc: the units concerned."""
     to_env = os.environ.get("D06_REPORT_TO")
-    office = f"{province}.CAT"
-    to = [a.strip() for a in to_env.split(",")] if to_env else [registry.units[office].contact_email]
+    offices = [
+        registry.units[f"{u.code}.CAT"].contact_email
+        for u in registry.units.values()
+        if u.kind == "province" and u.valid_to is None and f"{u.code}.CAT" in registry.units
+    ]
+    to = [a.strip() for a in to_env.split(",")] if to_env else sorted(offices)
     cc = sorted({registry.units[c].contact_email for c in data.units_to_notify() if c in registry.units} - set(to))
     return to, cc
 
