@@ -52,8 +52,9 @@ test: bootstrap  ## run the whole test suite against the real PostgreSQL
 bench: install warehouse  ## loader speed and parser memory, as ratios measured side by side
 	$(ENV) $(BIN)/python bench/bench_ingest.py
 
-lint:  install ## ruff and mypy
+lint:  install ## ruff (lint and format) and mypy
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 lock:  ## regenerate constraints.txt from a clean install

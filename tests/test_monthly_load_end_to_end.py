@@ -23,8 +23,8 @@ from ingest.config import inbox_dir, reports_dir
 from ingest.demo import write_demo_inbox
 from ingest.registry import load_registry
 from ingest.reporting.smtp_sink import SmtpSink
-from ingest.submissions.model import SubmissionRow
 from ingest.submissions.load import handler_for
+from ingest.submissions.model import SubmissionRow
 from ingest.summary import period_summary
 
 PERIOD = "2026-03"
