@@ -15,9 +15,11 @@ import jinja2
 
 from ingest.config import report_deadline_day
 from ingest.registry import NO_SERVICE, Registry, load_registry
+from ingest.submissions.parse import COLUMNS
 from ingest.submissions.periods import held_files
 from ingest.warehouse.db import connect
 
+COLUMN_LABELS_VI = {c.name: c.label_vi for c in COLUMNS}
 MART_TABLES = ["dim_unit", "dim_indicator", "dim_service", "dim_period", "fct_indicator_monthly", "fct_submission"]
 
 
@@ -87,6 +89,8 @@ def collect(period: str, run_id: str, registry: Registry | None = None) -> Repor
         )
         cols = [d.name for d in cur.description or []]
         data.quarantine = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+        for q in data.quarantine:  # officials read the column as their template names it
+            q["column_name"] = COLUMN_LABELS_VI.get(q["column_name"], q["column_name"])
         cur = conn.execute(
             """select check_name, description_vi, success, evaluated, unexpected, details
                from audit.check_result where run_id = %s order by success, check_name""",
@@ -107,6 +111,8 @@ def collect(period: str, run_id: str, registry: Registry | None = None) -> Repor
                     else r.get("service_code"),
                 }
                 for r in (details or {}).get("failing_rows", [])
+                # Rows without an indicator are whole submissions: section 2 lists those units.
+                if r.get("indicator_code")
             ]
             data.checks.append(
                 {
