@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
-import secrets
 import sys
 import tempfile
 import time
@@ -22,11 +21,10 @@ from pathlib import Path
 import openpyxl
 import psycopg
 
-from ingest.config import warehouse_parts
 from ingest.registry import load_registry
 from ingest.submissions.model import SubmissionError
 from ingest.submissions.parse import parse_submission
-from ingest.warehouse.db import copy_rows, init_schema
+from ingest.warehouse.db import copy_rows, init_schema, scratch_database
 
 ROWS = int(os.environ.get("BENCH_ROWS", "200000"))
 
@@ -133,20 +131,12 @@ def main() -> int:
     if not server:
         print("WAREHOUSE_DSN is not set: run `make bench`", file=sys.stderr)
         return 2
-    name = f"d06_bench_{secrets.token_hex(4)}"
-    p = warehouse_parts(server)
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f'create database "{name}"')
-    dsn = f"postgresql://{p.user}:{p.password}@{p.host}:{p.port}/{name}"
-    try:
+    with scratch_database(server, "d06_bench") as dsn:
         with psycopg.connect(dsn) as conn:
             init_schema(conn)
             bench_copy_vs_insert(conn)
         bench_month(dsn)
-        bench_parse_memory()
-    finally:
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f'drop database if exists "{name}" with (force)')
+    bench_parse_memory()
     return 0
 
 

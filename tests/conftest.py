@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
-from ingest.config import warehouse_parts
 from ingest.reporting.smtp_sink import SmtpSink
+from ingest.warehouse.db import scratch_database
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -48,17 +46,11 @@ def server_dsn() -> str:
 @pytest.fixture(scope="module")
 def warehouse_dsn(server_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A fresh database for each test module; WAREHOUSE_DSN and D06_DATA_DIR point at it."""
-    name = f"d06_test_{secrets.token_hex(4)}"
-    p = warehouse_parts(server_dsn)
-    with psycopg.connect(server_dsn, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    dsn = f"postgresql://{p.user}:{p.password}@{p.host}:{p.port}/{name}"
-    try:
-        with environment(WAREHOUSE_DSN=dsn, D06_DATA_DIR=str(tmp_path_factory.mktemp("data"))):
-            yield dsn
-    finally:
-        with psycopg.connect(server_dsn, autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{name}" with (force)')
+    with (
+        scratch_database(server_dsn, "d06_test") as dsn,
+        environment(WAREHOUSE_DSN=dsn, D06_DATA_DIR=str(tmp_path_factory.mktemp("data"))),
+    ):
+        yield dsn
 
 
 @pytest.fixture(scope="module")

@@ -186,7 +186,7 @@ _SENTENCE_END = re.compile(rf"[.!?…](?:[\"'”’)\]]|[⁰¹²³⁴⁵⁶⁷�
 _CLAUSE_END = re.compile(r"[;]\s*")
 _RATE_WORD = r"(?:t[ỷỉýiy]\s?l[ệêeểẹ])"
 _QUALIFIED_NUMBER = re.compile(
-    r"(?<!\w)(?:mức|cấp độ|loại|hạng|nhóm)\s+\d+(?!\d)|(?<![\d.,])\d+\s*(?:tuổi|giờ|ngày|tháng)(?!\w)", re.IGNORECASE
+    r"(?<!\w)(?:mức|cấp độ|loại|hạng|nhóm|lớp)\s+\d+(?!\d)|(?<![\d.,])\d+\s*(?:tuổi|giờ|ngày|tháng)(?!\w)", re.IGNORECASE
 )
 _GAP_WORDS = _wordset(
     "đạt tỷ tỉ tý ty lệ le lê lể là bằng chiếm tương ứng đương khoảng gần hơn trên xấp xỉ so với kế hoạch "
@@ -200,6 +200,9 @@ _EXCLUDE_NEXT = re.compile(
     r"^\s?(?:tuổi|giờ|phút|ngày|tháng|năm|đồng|triệu|tỷ|tỉ|nghìn|ngàn|km|m|ha|kg|tấn|lần|giây|người/|°)(?!\w)",
     re.IGNORECASE,
 )
+# A clause opened by "Tỷ lệ ..." names a measure; a count inside it ("có ít nhất 01 thành viên")
+# qualifies the measure and does not carry the rate.
+_RATE_SUBJECT = re.compile(rf"^[\s\-–+•*]*{_RATE_WORD}(?!\w)[^:\d]*$", re.IGNORECASE)
 _TIME_PREV = _wordset("ngày tháng năm quý quí số lúc khoản điều")
 _WHOLE_WORD = re.compile(r"(?<!\w)(?:tổng số|tổng cộng|tổng)(?!\w)")
 _TARGET_LABEL = re.compile(r"^(?:chỉ tiêu|kế hoạch|mục tiêu)(?!\w)")
@@ -412,6 +415,7 @@ def _label_before(text: str, pos: int) -> tuple[str, bool, int]:
 
 def _gap_ok(gap: str, own_words: set[str]) -> bool:
     gap = _QUALIFIED_NUMBER.sub(" ", gap)  # "tài khoản định danh điện tử mức 2, đạt ..."
+    gap = re.sub(r"\([^()\d%;]*\)", " ", gap)  # "... người (cán bộ, giáo viên, học sinh), đạt ..."
     if re.search(r"[\d.;]", gap):
         return False
     words = re.findall(r"[^\W\d_]+", gap.lower())
@@ -420,10 +424,13 @@ def _gap_ok(gap: str, own_words: set[str]) -> bool:
 
 def _attach_after(text: str, pos: int, pcts: list[_Pct], own: str) -> _Pct | None:
     own_words = {w.lower() for w in re.findall(r"[^\W\d_]+", own)}
+    # The label may stop at the word of a qualified number: "tài khoản định danh điện tử mức| 2, đạt".
+    qualifier = re.search(r"(?<!\w)(?:mức|cấp độ|loại|hạng|nhóm|lớp)\s*$", text[max(0, pos - 12) : pos], re.IGNORECASE)
+    lead = qualifier.group(0) if qualifier else ""
     for p in pcts:
         if p.start < pos:
             continue
-        if p.used or not _gap_ok(text[pos : p.start], own_words):
+        if p.used or not _gap_ok(lead + text[pos : p.start], own_words):
             return None
         return p
     return None
@@ -440,8 +447,12 @@ def _attach_before(text: str, pos: int, pcts: list[_Pct]) -> _Pct | None:
     return None
 
 
+# "theo Kế hoạch số 112/KH-CAT": a plan document is cited, no quota is named.
+_PLAN_DOCUMENT = re.compile(r"(?<!\w)(?:kế hoạch|kh)(?:\s+phối hợp)?\s+(?:số\s*)?\d+\s*/\s*[^\s,;.)]*")
+
+
 def _kind_for(label: str) -> DenominatorKind:
-    key = match_key(label)
+    key = _PLAN_DOCUMENT.sub(" ", match_key(label))
     return "target" if any(w in key for w in TARGET_WORDS) else "total"
 
 
@@ -488,6 +499,35 @@ def _balance(text: str) -> str:
 # --------------------------------------------------------------------------- paragraph scan
 
 
+_DATE_WORDS = frozenset({"ngày", "tháng", "năm", "quý", "quí"})
+
+
+def _date_like(word: str, a: int, b: int | None) -> bool:
+    """Whether ``a`` (or ``a/b``) after ``ngày / tháng / năm / quý`` can be a date or period."""
+    if word == "ngày":
+        return a <= 31 and (b is None or b <= 12)
+    if word == "tháng":
+        return a <= 12 and (b is None or b <= 12 or 1900 <= b <= 2100)
+    if word == "năm":
+        return 1900 <= a <= 2100 or a <= 99 or (b is not None and (1900 <= b <= 2100 or b <= 99))
+    return a <= 4  # quý
+
+
+def _after_time_word(text: str, start: int, a: int, b: int, unit_follows: bool) -> bool:
+    """A ratio written after ``ngày / tháng / năm / số / khoản / Điều`` is a date or a reference
+    (``tháng 02/2026``, ``số 12/KH``) - unless it counts something that cannot be a date:
+    ``lũy kế từ đầu năm 402/431 hồ sơ``, ``qua tài khoản 612/655 người``."""
+    prev = _prev_words(text, start, 2)
+    if not prev or prev[-1] not in _TIME_PREV:
+        return False
+    last = prev[-1]
+    if prev[-2:] in (["tổng", "số"], ["tài", "khoản"]):
+        return False
+    if last in _DATE_WORDS and unit_follows and not _date_like(last, a, b):
+        return False
+    return True
+
+
 def _find_ratios(text: str, pcts: list[_Pct]) -> list[_Ratio]:
     found: list[_Ratio] = []
     candidates = [(m, "slash") for m in _RATIO_SLASH.finditer(text)] + [
@@ -508,11 +548,10 @@ def _find_ratios(text: str, pcts: list[_Pct]) -> list[_Ratio]:
             continue  # "12 Nghị quyết/14 Quyết định" names no count unit
         a_unit = a_unit_found[0] if a_unit_found else None
         a_label = aw[a_unit_found[1] :].strip() if a_unit_found else ""
-        prev = _prev_words(text, m.start(), 1)
-        if prev and prev[0] in _TIME_PREV and not (prev[0] == "số" and _prev_words(text, m.start(), 2)[0] == "tổng"):
-            continue
         b_end = m.end("b")
         rest = text[b_end:]
+        if _after_time_word(text, m.start(), a, b, find_unit(rest) is not None):
+            continue
         if rest.startswith("/") or re.match(r"-[^\W\d_]", rest):
             continue
         if form == "words":
@@ -599,11 +638,15 @@ def _find_mentions(text: str, blocked: list[tuple[int, int]]) -> list[_Mention]:
             continue
         prev = _prev_words(text, start, 2)
         last = prev[-1] if prev else ""
-        if last in _EXCLUDE_PREV or (last == "số" and prev[0] != "tổng"):
+        unit_found = find_unit(text[end:])
+        if prev[-2:] == ["tài", "khoản"] or (
+            unit_found is not None and last in _DATE_WORDS and not _date_like(last, value, None)
+        ):
+            pass  # "qua tài khoản 612 người", "lũy kế từ đầu năm 402 hồ sơ"
+        elif last in _EXCLUDE_PREV or (last == "số" and prev[0] != "tổng"):
             continue  # "tháng 3", "mức 2", "số 12/KH" - but "tổng số 45 văn bản" is a count
         if _EXCLUDE_NEXT.match(text[end:]):
             continue
-        unit_found = find_unit(text[end:])
         if text[end : end + 1].isalpha() and unit_found is None:
             continue  # 5G, 220V
         if unit_found is None and 1900 <= value <= 2100 and re.fullmatch(r"\d{4}", m.group("v")):
@@ -631,7 +674,9 @@ def _find_mentions(text: str, blocked: list[tuple[int, int]]) -> list[_Mention]:
             mention.opener = opener.group("w").lower()
         elif text[label_end:].lstrip().startswith("("):
             mention.opener = "("
-        has_whole_word = bool(_WHOLE_WORD.search(key)) or bool(_TARGET_LABEL.match(key))
+        # "Trong 12 nhiệm vụ được giao, đã hoàn thành 9 ...": "out of N" names a whole.
+        out_of = last == "trong" and unit is not None
+        has_whole_word = bool(_WHOLE_WORD.search(key)) or bool(_TARGET_LABEL.match(key)) or out_of
         mention.is_whole = (has_whole_word and not mention.is_remainder) or (
             mention.opener is not None and mention.opener != "("
         )
@@ -686,6 +731,31 @@ def _mention_label(m: _Mention) -> str:
     if m.unit and not before:
         return " ".join(x for x in (m.unit, m.label_after) if x)
     return " ".join(x for x in (m.label_before, m.label_after) if x)
+
+
+# The whole written after the rate of a count: "đạt tỉ lệ 98,4% (tổng số 130.099 học sinh)",
+# "đạt 103,2% chỉ tiêu được giao (1.014.100 tài khoản)", "đạt 95% so với chỉ tiêu 1.000".
+_TRAILING_WHOLE = re.compile(
+    rf"[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?P<kw>(?:so với |trên )?(?:tổng số|tổng|chỉ tiêu|kế hoạch|mục tiêu))?(?P<w>[^\d;.()%]{{0,30}}?)"
+    rf"\(?\s*(?P<kw2>(?:trên )?(?:tổng số|tổng|chỉ tiêu|kế hoạch|mục tiêu))?[^\d;.()%]{{0,20}}?:?\s*(?P<n>{_NUM})(?![\d/])(?![.,]\d)",
+    re.IGNORECASE,
+)
+
+
+def _trailing_denominator(text: str, rate: _Pct, value: int) -> tuple[int, int, str, DenominatorKind] | None:
+    """The whole named right after a count's stated rate, when it gives that rate (within 0,6
+    points) and is introduced by ``tổng số`` / ``chỉ tiêu`` / ``kế hoạch`` or a bracket."""
+    m = _TRAILING_WHOLE.match(text, rate.end)
+    if m is None or not (m.group("kw") or m.group("kw2")):
+        return None
+    if not m.group("kw2") and "(" not in text[rate.end : m.start("n")] and m.group("w").strip():
+        return None  # "đạt 95% kế hoạch năm 2026": words, then an unrelated number
+    den = _count(m.group("n"))
+    if not den or abs(Decimal(value) * 100 / Decimal(den) - rate.value) > Decimal("0.6"):
+        return None
+    label = " ".join(x for x in (m.group("kw"), m.group("w"), m.group("kw2")) if x and x.strip())
+    kind = _kind_for(label)
+    return den, rate.end, " ".join(label.split()), kind
 
 
 def _scan_paragraph(
@@ -786,11 +856,14 @@ def _scan_paragraph(
                 unit_ok = bool(
                     re.match(r"^(?:số)(?!\w)", match_key(mnt.label_before)) or re.match(_BREAKDOWN_HEAD, sentence_head)
                 )
-            if unit_ok:
+            # A part of a total never exceeds it: "thu nhận 12.486 hồ sơ (lũy kế 58.903 hồ sơ)".
+            if unit_ok and not (mnt.value > w.value and _kind_for(w.label_before) == "total"):
                 part_of = w
         clause_after = re.split(r"[,;.()]", text[mnt.unit_end : mnt.unit_end + 80], maxsplit=1)[0]
         own = " ".join(x for x in (mnt.unit or "", mnt.label_after, mnt.label_before, clause_after) if x)
         rate = _attach_after(text, mnt.label_end, pcts, own)
+        if rate is not None and _RATE_SUBJECT.match(text[_clause_start(text, mnt.start) : mnt.start]):
+            rate = None  # "Tỷ lệ hộ gia đình có ít nhất 01 thành viên ... đạt 62,5%": 01 is in the measure
         if rate is not None:
             rate.used = True
         label = _mention_label(mnt)
@@ -852,6 +925,10 @@ def _scan_paragraph(
                 if re.match(r"^\s*(?:chỉ tiêu|kế hoạch|kh|mục tiêu)(?!\w)", after)
                 else ("target" if _kind_for(mnt.label_before) == "target" else "total")
             )
+            trailing = _trailing_denominator(text, rate, mnt.value) if den is None else None
+            if trailing is not None:
+                den = trailing[:3]
+                kind = "target" if trailing[3] == "target" else kind
             raws.append(
                 _Raw(
                     anchor=mnt.start,

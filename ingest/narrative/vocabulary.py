@@ -111,6 +111,8 @@ COUNT_UNITS: dict[str, str] = {
     "công chức": "công chức",
     "viên chức": "viên chức",
     "trẻ em": "trẻ em",
+    "thí sinh": "thí sinh",
+    "học viên": "học viên",
     "thẻ": "thẻ",
     "nhiệm vụ": "nhiệm vụ",
     "mô hình": "mô hình",
@@ -189,6 +191,8 @@ UNIT_FAMILY = {
     "công chức": "người",
     "viên chức": "người",
     "trẻ em": "người",
+    "thí sinh": "người",
+    "học viên": "người",
     "xã": "đơn vị",
     "phường": "đơn vị",
 }

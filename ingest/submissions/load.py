@@ -142,13 +142,11 @@ def ingest_bytes(
     data: bytes,
     *,
     name: str,
-    source_kind: SourceKind,
-    parser: Parser,
+    handler: FileHandler,
     batch_id: str,
     received_at: dt.datetime,
     period: str | None = None,
     replay_of: ReplayIdentity | None = None,
-    after_load: AfterLoad | None = None,
 ) -> FileOutcome:
     """Archive, parse and load one file's bytes in one transaction.
 
@@ -157,6 +155,7 @@ def ingest_bytes(
     ``replay_of`` keeps the ledger identity (file id, batch, load time) of a replayed file.
     """
     file_name = safe_filename(name)
+    source_kind, parser, after_load = handler.source_kind, handler.parser, handler.after_load
     sha256 = hashlib.sha256(data).hexdigest()
     existing = conn.execute("select file_id from audit.load_ledger where sha256 = %s", (sha256,)).fetchone()
     if existing is not None:
@@ -334,9 +333,7 @@ def ingest_path(
         conn,
         data,
         name=path.name,
-        source_kind=handler.source_kind,
-        parser=handler.parser,
-        after_load=handler.after_load,
+        handler=handler,
         batch_id=batch_id,
         received_at=received_at,
         period=period,

@@ -53,3 +53,21 @@ def ensure_bi_login(conn: psycopg.Connection[Any], password: str) -> None:
     exists = conn.execute("select 1 from pg_roles where rolname = %s", (BI_ROLE,)).fetchone()
     verb = sql.SQL("alter role") if exists else sql.SQL("create role")
     conn.execute(sql.SQL("{} {} login password {}").format(verb, sql.Identifier(BI_ROLE), sql.Literal(password)))
+
+
+@contextlib.contextmanager
+def scratch_database(server_dsn: str, prefix: str) -> Iterator[str]:
+    """A new, empty database on the server of ``server_dsn``, dropped afterwards; yields its DSN."""
+    import secrets
+
+    from ingest.config import warehouse_parts
+
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    p = warehouse_parts(server_dsn)
+    with psycopg.connect(server_dsn, autocommit=True) as admin:
+        admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    try:
+        yield f"postgresql://{p.user}:{p.password}@{p.host}:{p.port}/{name}"
+    finally:
+        with psycopg.connect(server_dsn, autocommit=True) as admin:
+            admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
