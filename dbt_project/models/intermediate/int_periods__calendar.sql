@@ -6,11 +6,20 @@ ledger as (
     select * from {{ ref('stg_audit__load_ledger') }}
 ),
 
+bounds as (
+    -- The configured calendar, widened to every month a file was loaded for, so that a late
+    -- historical submission never breaks the marts' foreign keys.
+    select
+        least(date '{{ var("first_period") }}', min(to_date(period, 'YYYY-MM'))) as first_month,
+        greatest(date '{{ var("last_period") }}', max(to_date(period, 'YYYY-MM'))) as last_month
+    from ledger
+    where period ~ '^\d{4}-(0[1-9]|1[0-2])$'
+),
+
 months as (
     select month_start::date as period_start
-    from generate_series(
-        date '{{ var("first_period") }}', date '{{ var("last_period") }}', interval '1 month'
-    ) as month_start
+    from bounds
+    cross join lateral generate_series(bounds.first_month, bounds.last_month, interval '1 month') as month_start
 ),
 
 reported as (
