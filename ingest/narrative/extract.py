@@ -38,7 +38,10 @@ A **statement** is one of:
     a count followed by its own stated rate with no whole: ``trực tuyến 1.100 hồ sơ, đạt 88%``.
     When an earlier figure of the paragraph in the same unit gives that rate (within 0,6
     points) it is the denominator: ``Đã cấp 1.584.959 tài khoản; đã kích hoạt 1.203.442 tài
-    khoản, đạt 75,93%``, and a table row ``Khai sinh | 120 | 118 | 98,3%``.
+    khoản, đạt 75,93%``, and a table row ``Khai sinh | 120 | 118 | 98,3%``.  A whole written
+    after the rate that gives it is the denominator too: ``đạt tỉ lệ 98,4% (tổng số 130.099 học
+    sinh)``, ``đạt 103,2% chỉ tiêu được giao (1.014.100 tài khoản)``.  A count inside a ``Tỷ lệ
+    ...`` measure (``Tỷ lệ hộ có ít nhất 01 thành viên ... đạt 62,5%``) carries no rate.
 ``rate``
     a percentage tied to a measure and attached to no count: ``nộp hồ sơ trực tuyến đạt tỷ lệ
     47,41%`` (measure before it), ``80% thủ tục hành chính áp dụng dịch vụ công trực tuyến toàn
@@ -48,6 +51,10 @@ A **statement** is one of:
 Counts that are never figures: years without a unit (``giai đoạn 2024 - 2025``), numbers after
 ``ngày / tháng / năm / quý / mức / lần / thứ / khoản / Điều / Mô hình`` or before ``tuổi / giờ /
 ngày / tháng / năm / đồng / triệu / tỷ``, list markers (``(1)``, ``3.1.``), document numbers.
+After ``ngày / tháng / năm`` a number followed by a count unit that cannot be a date is a
+count (``lũy kế từ đầu năm 402/431 hồ sơ``), and ``tài khoản 612 người`` is no clause number.
+``Trong 12 nhiệm vụ được giao, ...`` names a whole; a running total in brackets (``(lũy kế từ
+đầu năm 58.903 hồ sơ)``) is not its part.
 
 **Stated rates** attach to the ratio or count they follow when only connecting words (``, đạt``,
 ``, tỷ lệ``, ``chiếm``, ``=``, ``(``) or words of the statement's own clause stand between
@@ -93,7 +100,7 @@ from ingest.narrative.header import ReportHeader, detect_document_kind, read_hea
 from ingest.narrative.mapping import map_statement, match_service
 from ingest.narrative.paragraphs import Paragraph, build_paragraphs, is_heading, is_list_item
 from ingest.narrative.readers import NarrativeError
-from ingest.narrative.vocabulary import GOAL_CUES, TARGET_WORDS, find_unit, first_unit_in, match_key
+from ingest.narrative.vocabulary import GOAL_CUES, TARGET_WORDS, UNIT_FAMILY, find_unit, first_unit_in, match_key
 from ingest.numbers import NumberFormatError, parse_count, parse_rate
 from ingest.registry import NO_SERVICE, Registry, load_registry
 
@@ -186,7 +193,8 @@ _SENTENCE_END = re.compile(rf"[.!?…](?:[\"'”’)\]]|[⁰¹²³⁴⁵⁶⁷�
 _CLAUSE_END = re.compile(r"[;]\s*")
 _RATE_WORD = r"(?:t[ỷỉýiy]\s?l[ệêeểẹ])"
 _QUALIFIED_NUMBER = re.compile(
-    r"(?<!\w)(?:mức|cấp độ|loại|hạng|nhóm|lớp)\s+\d+(?!\d)|(?<![\d.,])\d+\s*(?:tuổi|giờ|ngày|tháng)(?!\w)", re.IGNORECASE
+    r"(?<!\w)(?:mức|cấp độ|loại|hạng|nhóm|lớp)\s+\d+(?!\d)|(?<![\d.,])\d+\s*(?:tuổi|giờ|ngày|tháng)(?!\w)",
+    re.IGNORECASE,
 )
 _GAP_WORDS = _wordset(
     "đạt tỷ tỉ tý ty lệ le lê lể là bằng chiếm tương ứng đương khoảng gần hơn trên xấp xỉ so với kế hoạch "
@@ -523,9 +531,7 @@ def _after_time_word(text: str, start: int, a: int, b: int, unit_follows: bool) 
     last = prev[-1]
     if prev[-2:] in (["tổng", "số"], ["tài", "khoản"]):
         return False
-    if last in _DATE_WORDS and unit_follows and not _date_like(last, a, b):
-        return False
-    return True
+    return not (last in _DATE_WORDS and unit_follows and not _date_like(last, a, b))
 
 
 def _find_ratios(text: str, pcts: list[_Pct]) -> list[_Ratio]:
@@ -736,15 +742,17 @@ def _mention_label(m: _Mention) -> str:
 # The whole written after the rate of a count: "đạt tỉ lệ 98,4% (tổng số 130.099 học sinh)",
 # "đạt 103,2% chỉ tiêu được giao (1.014.100 tài khoản)", "đạt 95% so với chỉ tiêu 1.000".
 _TRAILING_WHOLE = re.compile(
-    rf"[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?P<kw>(?:so với |trên )?(?:tổng số|tổng|chỉ tiêu|kế hoạch|mục tiêu))?(?P<w>[^\d;.()%]{{0,30}}?)"
-    rf"\(?\s*(?P<kw2>(?:trên )?(?:tổng số|tổng|chỉ tiêu|kế hoạch|mục tiêu))?[^\d;.()%]{{0,20}}?:?\s*(?P<n>{_NUM})(?![\d/])(?![.,]\d)",
+    rf"[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?P<kw>(?:so với |trên )?(?:tổng số|tổng|chỉ tiêu|kế hoạch|mục tiêu))?"
+    rf"(?P<w>[^\d;.()%]{{0,30}}?)\(?\s*(?P<kw2>(?:trên )?(?:tổng số|tổng|chỉ tiêu|kế hoạch|mục tiêu))?"
+    rf"[^\d;.()%]{{0,20}}?:?\s*(?P<n>{_NUM})(?![\d/])(?![.,]\d)",
     re.IGNORECASE,
 )
 
 
 def _trailing_denominator(text: str, rate: _Pct, value: int) -> tuple[int, int, str, DenominatorKind] | None:
     """The whole named right after a count's stated rate, when it gives that rate (within 0,6
-    points) and is introduced by ``tổng số`` / ``chỉ tiêu`` / ``kế hoạch`` or a bracket."""
+    points) and is introduced by ``tổng số`` / ``chỉ tiêu`` / ``kế hoạch`` or a bracket: its
+    value, where its mention ends, its label and its kind."""
     m = _TRAILING_WHOLE.match(text, rate.end)
     if m is None or not (m.group("kw") or m.group("kw2")):
         return None
@@ -754,8 +762,19 @@ def _trailing_denominator(text: str, rate: _Pct, value: int) -> tuple[int, int, 
     if not den or abs(Decimal(value) * 100 / Decimal(den) - rate.value) > Decimal("0.6"):
         return None
     label = " ".join(x for x in (m.group("kw"), m.group("w"), m.group("kw2")) if x and x.strip())
-    kind = _kind_for(label)
-    return den, rate.end, " ".join(label.split()), kind
+    close = text.find(")", m.end("n"))
+    end = close + 1 if "(" in text[rate.end : m.start("n")] and 0 <= close < m.end("n") + 40 else m.end("n")
+    return den, end, " ".join(label.split()), _kind_for(label)
+
+
+def _with_lead(text: str, anchor: int, start: int, end: int) -> str | None:
+    """The text of a statement with the ``Label:`` that opens its clause, when the statement
+    starts after it (``- THPT: đã xác thực 128.017 học sinh, đạt ...``); else None."""
+    clause_start = _clause_start(text, anchor)
+    lead = re.match(r"[\s\-–+•*]*([^:;\d]{1,60}):\s", text[clause_start:start])
+    if lead is None:
+        return None
+    return f"{lead.group(1)}: {text[start:end]}"
 
 
 def _scan_paragraph(
@@ -856,8 +875,12 @@ def _scan_paragraph(
                 unit_ok = bool(
                     re.match(r"^(?:số)(?!\w)", match_key(mnt.label_before)) or re.match(_BREAKDOWN_HEAD, sentence_head)
                 )
-            # A part of a total never exceeds it: "thu nhận 12.486 hồ sơ (lũy kế 58.903 hồ sơ)".
-            if unit_ok and not (mnt.value > w.value and _kind_for(w.label_before) == "total"):
+            # A running total is no part of the month's figure: "thu nhận 12.486 hồ sơ (lũy kế từ
+            # đầu năm 58.903 hồ sơ)".
+            if unit_ok and not (
+                _CUMULATIVE_MARKERS.search(match_key(mnt.label_before))
+                and not _CUMULATIVE_MARKERS.search(match_key(w.label_before))
+            ):
                 part_of = w
         clause_after = re.split(r"[,;.()]", text[mnt.unit_end : mnt.unit_end + 80], maxsplit=1)[0]
         own = " ".join(x for x in (mnt.unit or "", mnt.label_after, mnt.label_before, clause_after) if x)
@@ -925,9 +948,23 @@ def _scan_paragraph(
                 if re.match(r"^\s*(?:chỉ tiêu|kế hoạch|kh|mục tiêu)(?!\w)", after)
                 else ("target" if _kind_for(mnt.label_before) == "target" else "total")
             )
+            # "đã tạo lập 2.846.901 sổ, đạt 85,9% dân số": a share of people of what is not people.
+            named_after = find_unit(
+                re.sub(r"^[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:tổng\s+)?(?:số\s+)?", "", text[rate.end : rate.end + 30])
+            )
+            if (
+                den is None
+                and mnt.unit is not None
+                and named_after is not None
+                and UNIT_FAMILY.get(named_after[0], named_after[0]) == "người"
+                and UNIT_FAMILY.get(mnt.unit, mnt.unit) != "người"
+            ):
+                kind = "other"
             trailing = _trailing_denominator(text, rate, mnt.value) if den is None else None
+            snippet_end = rate.end
             if trailing is not None:
-                den = trailing[:3]
+                den = (trailing[0], mnt.label_start, trailing[2])
+                snippet_end = trailing[1]
                 kind = "target" if trailing[3] == "target" else kind
             raws.append(
                 _Raw(
@@ -940,8 +977,9 @@ def _scan_paragraph(
                     label=_trim_subject(label) or (mnt.unit or ""),
                     unit=mnt.unit or first_unit_in(mnt.label_before),
                     snippet_start=den[1] if den else mnt.label_start,
-                    snippet_end=rate.end,
+                    snippet_end=snippet_end,
                     denominator_label=_trim_subject(den[2]) if den else None,
+                    mapping_sentence=_with_lead(text, mnt.start, den[1] if den else mnt.label_start, snippet_end),
                 )
             )
 
@@ -1089,7 +1127,8 @@ def _rate_measure_after(text: str, pos: int) -> tuple[str, int]:
 
 
 def _is_goal(sentence_before: str, goal_mode: bool) -> bool:
-    key = match_key(sentence_before)
+    # "có ít nhất 01 thành viên": the cue qualifies a count inside the measure, not the rate.
+    key = re.sub(r"(?:ít nhất|tối thiểu)\s+\d+(?![\d.,]*\s?%)", " ", match_key(sentence_before))
     cue_at = max((key.rfind(c) for c in GOAL_CUES), default=-1)
     if cue_at >= 0 and not _ACHIEVED.search(key[cue_at:]):
         return True
@@ -1240,7 +1279,14 @@ def _finish(
     unit = raw.unit
     if unit is None and indicator is not None and raw.relation == "rate":
         unit = reg.indicators[indicator].count_unit
-    full_sentence = text[_sentence_start(text, raw.anchor) : _sentence_end(text, raw.anchor)]
+    # The sentence up to the end of the statement's own clause: a marker that opens the sentence
+    # covers it ("Lũy kế đến ngày ..., đã cấp ...; đã kích hoạt ..."), one in a later clause does
+    # not ("... 81 hồ sơ trực tuyến, đạt 94,19%; lũy kế từ đầu năm 402/431 ...").
+    sentence_end = _sentence_end(text, raw.anchor)
+    clause_end = text.find(";", max(raw.anchor, raw.snippet_end))
+    full_sentence = text[
+        _sentence_start(text, raw.anchor) : clause_end if 0 <= clause_end < sentence_end else sentence_end
+    ]
     scope = _scope_of(head.period, snippet, full_sentence, *(headings[-1:]))
     if scope is None and indicator is not None:
         scope = "month" if reg.indicators[indicator].measure_type == "flow" else "cumulative"

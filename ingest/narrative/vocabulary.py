@@ -175,6 +175,7 @@ COUNT_UNITS: dict[str, str] = {
     "chứng thư số": "chứng thư số",
     "ứng dụng": "ứng dụng",
     "nhóm": "nhóm",
+    "mã số thuế": "mã số thuế",
     "mã số": "mã số",
     "cơ sở dữ liệu": "cơ sở dữ liệu",
     "hệ thống": "hệ thống",
@@ -192,6 +193,7 @@ UNIT_FAMILY = {
     "viên chức": "người",
     "trẻ em": "người",
     "thí sinh": "người",
+    "mã số thuế": "người nộp thuế",  # one tax code per taxpayer
     "học viên": "người",
     "xã": "đơn vị",
     "phường": "đơn vị",

@@ -22,6 +22,14 @@ SYNTHETIC = (
     "synthetic_stp_lao_cai_2026_01",
     "synthetic_bhxh_ha_tinh_2026_04",
 )
+# Written and hand-labelled before the extractor was run on them (a blind round), then kept as
+# regression tests: a provincial police report, a health, an education and a commune report.
+BLIND = (
+    "blind_cat_quang_ngai_2026_05",
+    "blind_syt_nghe_an_2026_04",
+    "blind_sgddt_thanh_hoa_2026_03",
+    "blind_xa_tan_phu_2026_05",
+)
 DEJAVU_CANDIDATES = (
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
     Path("/usr/share/fonts/dejavu/DejaVuSans.ttf"),
