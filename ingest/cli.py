@@ -33,14 +33,14 @@ def cmd_db_init(args: argparse.Namespace) -> int:
 def cmd_ingest(args: argparse.Namespace) -> int:
     from ingest.pipeline import prepare_warehouse
     from ingest.registry import load_registry
-    from ingest.submissions.load import INBOX_SUFFIXES, ingest_path
+    from ingest.submissions.load import ingest_path, is_received_file
     from ingest.warehouse.db import connect
 
     prepare_warehouse()
     paths: list[Path] = []
     for p in map(Path, args.paths):
         if p.is_dir():
-            paths += sorted(x for x in p.rglob("*") if x.is_file() and x.suffix.lower() in INBOX_SUFFIXES)
+            paths += sorted(x for x in p.rglob("*") if is_received_file(x))
         elif p.is_file():
             paths.append(p)
         else:

@@ -15,7 +15,7 @@ from typing import Any
 
 from ingest.config import inbox_dir, reports_dir
 from ingest.registry import load_registry
-from ingest.submissions.load import INBOX_SUFFIXES, ingest_path
+from ingest.submissions.load import ingest_path, is_received_file
 from ingest.warehouse.db import connect, ensure_bi_login, init_schema
 from ingest.warehouse.registry_sync import sync_registry
 
@@ -50,7 +50,7 @@ def inbox_files(period: str) -> list[Path]:
     folder = inbox_dir() / period
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in INBOX_SUFFIXES)
+    return sorted(p for p in folder.iterdir() if is_received_file(p))
 
 
 def start_run(run_id: str, period: str) -> None:

@@ -139,6 +139,19 @@ def test_empty_file_is_rejected_and_recorded(warehouse_dsn: str, tmp_path: Path)
     assert (status, period) == ("rejected", PERIOD) and error_vi
 
 
+def test_unsupported_format_is_rejected_recorded_and_explained(warehouse_dsn: str, tmp_path: Path) -> None:
+    old_word = tmp_path / "AG.SYT_bao_cao.doc"
+    old_word.write_bytes(b"\xd0\xcf\x11\xe0 an old Word file")
+    outcome = _ingest(old_word)["files"][0]
+    assert outcome["status"] == "rejected" and outcome["rows_read"] == 0
+    with psycopg.connect(warehouse_dsn) as conn:
+        error_vi, archived = conn.execute(
+            "select error_vi, archive_path from audit.load_ledger where file_id = %s", (outcome["file_id"],)
+        ).fetchone()
+    assert ".doc" in error_vi and ".docx" in error_vi
+    assert Path(archived).read_bytes() == old_word.read_bytes(), "nothing is lost"
+
+
 def test_replay_from_raw_reproduces_the_marts(warehouse_dsn: str) -> None:
     build_models()
     with psycopg.connect(warehouse_dsn) as conn:

@@ -48,7 +48,16 @@ class FileHandler:
 
 STRUCTURED_SUFFIXES = (".csv", ".xlsx", ".json")
 NARRATIVE_SUFFIXES = (".docx", ".pdf", ".txt")
-INBOX_SUFFIXES = STRUCTURED_SUFFIXES + NARRATIVE_SUFFIXES
+
+
+def is_received_file(path: Path) -> bool:
+    """Whether a file in an inbox is a submission to load.
+
+    Every file counts, not only known formats: an unsupported one is recorded and reported as
+    rejected.  Hidden files, Office lock files and partial copies (``.part``) are left alone.
+    """
+    return path.is_file() and not path.name.startswith((".", "~$")) and path.suffix != ".part"
+
 
 ROW_COLUMNS = [
     "file_id",
@@ -299,12 +308,18 @@ def handler_for(name: str, registry: Registry, today: dt.date, period: str | Non
             after_narrative_load(conn, file_id, name, data, items, registry)
 
         return FileHandler("narrative", narrative_parser(registry, period), after)
-    raise SubmissionError(
-        name,
-        "unsupported_format",
-        f"Định dạng tệp {suffix or '(không có phần mở rộng)'} không được hỗ trợ",
-        f"unsupported file format {suffix or '(no extension)'}",
-    )
+
+    def refuse(fp: BinaryIO, name: str) -> Iterator[SubmissionRow | RowProblem]:
+        # Recorded and archived like any file, so the unit hears why, and nothing is lost.
+        raise SubmissionError(
+            name,
+            "unsupported_format",
+            f"Định dạng tệp {suffix or '(không có phần mở rộng)'} không được hỗ trợ: "
+            "gửi tệp .xlsx, .csv, .json (mẫu báo cáo) hoặc .docx, .pdf, .txt (báo cáo văn bản)",
+            f"unsupported file format {suffix or '(no extension)'}: send .xlsx, .csv, .json, .docx, .pdf or .txt",
+        )
+
+    return FileHandler("template", refuse)
 
 
 def submission_parser(registry: Registry, today: dt.date, period: str | None) -> Parser:
@@ -323,7 +338,7 @@ def ingest_path(
     period: str | None = None,
     today: dt.date | None = None,
 ) -> FileOutcome:
-    """Ingest one structured submission file; its time of receipt is its modification time."""
+    """Ingest one received file (any kind); its time of receipt is its modification time."""
     registry = registry or load_registry()
     today = today or dt.date.today()
     received_at = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC)
