@@ -115,22 +115,34 @@ def cmd_smtp_sink(args: argparse.Namespace) -> int:
 
 
 def cmd_template(args: argparse.Namespace) -> int:
+    import calendar
+
     from ingest.registry import load_registry
     from ingest.submissions.template import write_template
 
     registry = load_registry()
-    if args.unit not in registry.units:
-        print(f"error: unknown unit {args.unit!r}", file=sys.stderr)
-        return 2
-    out = Path(args.output or f"{args.unit}_{args.period}.xlsx")
-    with out.open("wb") as fp:
-        try:
-            n = write_template(registry, args.unit, args.period, fp)
-        except ValueError as exc:
-            out.unlink(missing_ok=True)
-            print(f"error: {exc}", file=sys.stderr)
+    if args.unit:
+        if args.unit not in registry.units:
+            print(f"error: unknown unit {args.unit!r}", file=sys.stderr)
             return 2
-    print(f"{out}: {n} rows for {registry.units[args.unit].name_vi}, {args.period}")
+        units = [args.unit]
+        outputs = [Path(args.output or f"{args.unit}_{args.period}.xlsx")]
+    else:
+        y, m = map(int, args.period.split("-"))
+        last_day = dt.date(y, m, calendar.monthrange(y, m)[1])
+        units = [u.code for u in registry.reporting_units(last_day, args.province)]
+        folder = Path(args.output or f"templates_{args.period}")
+        folder.mkdir(parents=True, exist_ok=True)
+        outputs = [folder / f"{code}_{args.period}.xlsx" for code in units]
+    for code, out in zip(units, outputs, strict=True):
+        with out.open("wb") as fp:
+            try:
+                n = write_template(registry, code, args.period, fp)
+            except ValueError as exc:
+                out.unlink(missing_ok=True)
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
+        print(f"{out}: {n} rows for {registry.units[code].name_vi}, {args.period}")
     return 0
 
 
@@ -208,10 +220,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=None, help="default: D06_SMTP_PORT")
     p.set_defaults(func=cmd_smtp_sink)
 
-    p = sub.add_parser("template", help="write the XLSX submission template of a unit for a month")
-    p.add_argument("--unit", required=True, help="unit code, e.g. AG.STP")
+    p = sub.add_parser("template", help="write the XLSX submission template of a unit (or of every unit) for a month")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--unit", help="unit code, e.g. AG.STP")
+    who.add_argument("--province", help="every reporting unit of this province, e.g. AG")
     p.add_argument("--period", type=_period, required=True)
-    p.add_argument("-o", "--output", help="output file (default UNIT_PERIOD.xlsx)")
+    p.add_argument("-o", "--output", help="output file (--unit) or folder (--province)")
     p.set_defaults(func=cmd_template)
 
     p = sub.add_parser("period", help="close, reopen or list closed periods")
