@@ -74,10 +74,15 @@ def read_txt(fp: BinaryIO, *, name: str) -> list[str]:
     >>> read_txt(io.BytesIO("Tổng số: 12".encode("utf-16")), name="a.txt")
     ['Tổng số: 12']
     """
+    return _nfc_lines(_decode(_read_bounded(fp, name), name))
+
+
+def _read_bounded(fp: BinaryIO, name: str) -> bytes:
+    """The whole file, refusing one larger than any report (MAX_BYTES)."""
     data = fp.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
         raise NarrativeError(name, "tệp quá lớn đối với một báo cáo")
-    return _nfc_lines(_decode(data, name))
+    return data
 
 
 def read_docx(fp: BinaryIO, *, name: str) -> list[str]:
@@ -86,13 +91,9 @@ def read_docx(fp: BinaryIO, *, name: str) -> list[str]:
     >>> read_docx(open("report.docx", "rb"), name="report.docx")[:1]  # doctest: +SKIP
     ['BÁO CÁO']
     """
-    try:
-        import docx  # python-docx
-    except ImportError as exc:  # pragma: no cover - a declared dependency
-        raise NarrativeError(name, "thiếu thư viện python-docx để đọc tệp .docx") from exc
-    data = fp.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        raise NarrativeError(name, "tệp quá lớn đối với một báo cáo")
+    import docx  # python-docx
+
+    data = _read_bounded(fp, name)
     try:
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
@@ -121,13 +122,9 @@ def read_pdf(fp: BinaryIO, *, name: str) -> list[str]:
     >>> read_pdf(open("report.pdf", "rb"), name="report.pdf")[:1]  # doctest: +SKIP
     ['BÁO CÁO']
     """
-    try:
-        import pdfplumber
-    except ImportError as exc:  # pragma: no cover - a declared dependency
-        raise NarrativeError(name, "thiếu thư viện pdfplumber để đọc tệp .pdf") from exc
-    data = fp.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        raise NarrativeError(name, "tệp quá lớn đối với một báo cáo")
+    import pdfplumber
+
+    data = _read_bounded(fp, name)
     if not data.startswith(b"%PDF"):
         raise NarrativeError(name, "tệp không phải PDF")
     lines: list[str] = []
