@@ -72,10 +72,13 @@ start() {
   local top; top=$(dirname "$data")
   mkdir -p "$top"
   if [ "$(id -u)" = 0 ]; then chown postgres: "$top"; fi
+  # The passwords live beside the data directory, so a new clone at the same path (which finds
+  # the same cluster) gets the password the cluster was initialised with.
   for secret in pg.password bi_reader.password; do
-    if [ ! -s "$state/$secret" ]; then
-      (umask 077; head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' > "$state/$secret")
+    if [ ! -s "$top/$secret" ]; then
+      (umask 077; head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' > "$top/$secret")
     fi
+    [ "$top" = "$state" ] || install -m 600 "$top/$secret" "$state/$secret"
   done
   if [ ! -f "$data/PG_VERSION" ]; then
     local pwfile="$top/pwfile"
