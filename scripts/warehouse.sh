@@ -72,6 +72,12 @@ start() {
   local top; top=$(dirname "$data")
   mkdir -p "$top"
   if [ "$(id -u)" = 0 ]; then chown postgres: "$top"; fi
+  if [ -f "$data/PG_VERSION" ] && [ ! -s "$top/pg.password" ]; then
+    # A cluster whose password is lost cannot be used: it is a local scratch cluster, start afresh.
+    echo "warehouse: $data has no password on record; re-initialising it"
+    as_owner "$pgbin/pg_ctl" -D "$data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$data"
+  fi
   # The passwords live beside the data directory, so a new clone at the same path (which finds
   # the same cluster) gets the password the cluster was initialised with.
   for secret in pg.password bi_reader.password; do
