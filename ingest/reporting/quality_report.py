@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import psycopg
+from psycopg.rows import dict_row
 
 from ingest.config import report_deadline_day
 from ingest.registry import NO_SERVICE, Registry, load_registry
@@ -59,6 +61,12 @@ class ReportData:
         return codes
 
 
+def _dicts(conn: psycopg.Connection[Any], query: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
+    """The rows of ``query`` as dicts keyed by column name."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(query.encode(), params).fetchall()
+
+
 def _unit_name(registry: Registry, code: str | None) -> str:
     if code and code in registry.units:
         return registry.units[code].name_vi
@@ -69,26 +77,24 @@ def collect(period: str, run_id: str, registry: Registry | None = None) -> Repor
     registry = registry or load_registry()
     data = ReportData(period=period, run_id=run_id, generated_at=dt.datetime.now(dt.UTC))
     with connect() as conn:
-        cur = conn.execute(
+        data.files = _dicts(
+            conn,
             """select file_id, file_name, unit_code, status, rows_read, rows_loaded, rows_quarantined,
                       error_vi, received_at
                from audit.load_ledger where period = %s or (period is null and batch_id = %s)
                order by file_name""",
             (period, run_id),
         )
-        cols = [d.name for d in cur.description or []]
-        data.files = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
         for f in data.files:
             f["unit_name"] = _unit_name(registry, f["unit_code"])
-        cur = conn.execute(
+        data.quarantine = _dicts(
+            conn,
             """select l.file_name, l.unit_code, q.row_no, q.column_name, q.raw_value, q.reason_vi
                from raw.quarantine q join audit.load_ledger l using (file_id)
                where l.period = %s or (l.period is null and l.batch_id = %s)
                order by l.file_name, q.row_no""",
             (period, run_id),
         )
-        cols = [d.name for d in cur.description or []]
-        data.quarantine = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
         for q in data.quarantine:  # officials read the column as their template names it
             q["column_name"] = COLUMN_LABELS_VI.get(q["column_name"], q["column_name"])
         cur = conn.execute(
@@ -144,14 +150,13 @@ def collect(period: str, run_id: str, registry: Registry | None = None) -> Repor
             elif timeliness == "missing":
                 data.missing_units.append(entry)
         data.submissions = counts
-        cur = conn.execute(
+        data.narrative_findings = _dicts(
+            conn,
             """select l.file_name, l.unit_code, f.line_no, f.code, f.message_vi, f.snippet
                from raw.narrative_finding f join audit.load_ledger l using (file_id)
                where l.period = %s order by l.file_name, f.finding_no""",
             (period,),
         )
-        cols = [d.name for d in cur.description or []]
-        data.narrative_findings = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
         data.held_files = [
             {"file_name": name, "unit_code": unit, "unit_name": _unit_name(registry, unit)}
             for _, name, unit in held_files(conn, period)
