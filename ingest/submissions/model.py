@@ -71,3 +71,20 @@ class SubmissionError(Exception):
         self.column = column
         where = file + (f", row {row}" if row is not None else "") + (f", column {column}" if column else "")
         super().__init__(f"{where}: {reason_en}")
+
+
+@dataclass(frozen=True, slots=True)
+class FileNotice:
+    """Something about a whole file that loads anyway but that its unit must hear about.
+
+    Examples: a column the contract does not know (with the nearest known alias), or the text
+    encoding that was detected.  Parsers yield notices among their rows; they are not rows, so
+    they count in neither rows read nor rows loaded.  The ledger keeps them with the file.
+    """
+
+    code: str
+    message_vi: str
+    message_en: str
+    column: str | None = None
+    severity: str = "warning"
+    """``warning`` (the unit should fix something) or ``info`` (for the record)."""
