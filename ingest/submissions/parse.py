@@ -22,6 +22,7 @@ import codecs
 import contextlib
 import csv
 import datetime as dt
+import difflib
 import functools
 import io
 import itertools
@@ -31,7 +32,7 @@ import tempfile
 import unicodedata
 import warnings
 import zipfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, BinaryIO, Literal
@@ -40,15 +41,20 @@ import openpyxl
 from openpyxl.cell.read_only import EMPTY_CELL
 from openpyxl.utils import get_column_letter
 
-from ingest.numbers import NumberFormatError, parse_count, parse_rate
+from ingest.archive_checks import XLSX_LIMITS, ArchiveProblem, check_archive
+from ingest.numbers import MAX_COUNT, MAX_RATE, NumberFormatError, NumberTooLargeError, parse_count, parse_rate
 from ingest.registry import NO_SERVICE, Indicator, Registry, Unit
-from ingest.submissions.model import RowProblem, SubmissionError, SubmissionRow
-from ingest.submissions.reasons import Reason, row_problem, submission_error
+from ingest.submissions.model import FileNotice, RowProblem, SubmissionError, SubmissionRow
+from ingest.submissions.reasons import Reason, file_notice, row_problem, submission_error
+from ingest.vietnamese_text import first_implausible
 
 __all__ = [
     "COLUMNS",
     "DATA_SHEET",
+    "IGNORED_HEADERS",
+    "REVIEW_COLUMNS",
     "Column",
+    "looks_like_table",
     "normalise_period",
     "parse_submission",
     "unit_valid_in_period",
@@ -63,13 +69,19 @@ MAX_COLUMNS = 100
 """Columns read per row; the header must name the required columns within these."""
 HEADER_SEARCH_ROWS = 10
 """Non-empty rows searched for the header (title lines may sit above it)."""
-MAX_ARCHIVE_MEMBERS = 1_000
-MAX_ARCHIVE_DIRECTORY_BYTES = 2_000_000
-MAX_UNCOMPRESSED_BYTES = 200_000_000
-MAX_COMPRESSION_RATIO = 100
-RATIO_CHECK_MIN_BYTES = 1_000_000
-"""Members expanding to less than this are not held to the compression ratio (tiny XML parts
-compress extremely well and are harmless)."""
+MAX_ARCHIVE_MEMBERS = XLSX_LIMITS.max_members
+MAX_UNCOMPRESSED_BYTES = XLSX_LIMITS.max_total_bytes
+MAX_PART_BYTES = XLSX_LIMITS.max_part_bytes
+"""Uncompressed bytes of an XLSX part other than a worksheet (shared strings, styles ...):
+openpyxl loads those whole (see :mod:`ingest.archive_checks`)."""
+MAX_JSON_DEPTH = 32
+"""Nesting levels a JSON value inside a row object may have before the file is refused."""
+MAX_SOURCE_LINE = 2**31 - 1
+"""``source_line`` is an ``integer`` column."""
+MAX_UNKNOWN_COLUMN_NOTICES = 20
+"""Unknown-column notices per file; a hostile file with thousands of keys gets no more."""
+TABLE_HEAD_BYTES = 64 * 1024
+"""What :func:`looks_like_table` needs to see of a file."""
 EXCEL_MAX_ROW = 1_048_576
 RATE_TOLERANCE = Decimal("0.05")
 """Percentage points between the reported rate and 100 × numerator / denominator."""
@@ -105,7 +117,28 @@ COLUMNS: tuple[Column, ...] = (
     Column("reported_rate", "ty_le", "Tỷ lệ", False, ("Tỉ lệ", "ti_le", "rate")),
     Column("note", "ghi_chu", "Ghi chú", False),
 )
-_BY_NAME: Mapping[str, Column] = {c.name: c for c in COLUMNS}
+"""The contract columns, in template order."""
+REVIEW_COLUMNS: tuple[Column, ...] = (
+    Column("source_line", "dong_trong_bao_cao", "Dòng trong báo cáo", False),
+    Column("snippet", "noi_dung_trich", "Nội dung trích", False),
+)
+"""Optional lineage columns of a narrative report's review workbook (``ingest.narrative.review``):
+they fill :attr:`SubmissionRow.source_line` and :attr:`SubmissionRow.snippet`."""
+IGNORED_HEADERS: tuple[str, ...] = (
+    # the review workbook's confidence and reason for review
+    "do_tin_cay",
+    "ly_do_can_ra_soat",
+    # the read-only helper columns of the XLSX template (ingest.submissions.template._HELPERS)
+    "Tên chỉ tiêu",
+    "Tên dịch vụ",
+    "Đơn vị tính",
+    "Cách tính số liệu",
+    "Tử số là",
+    "Mẫu số là",
+)
+"""Known columns that are for people, not loaded; they raise no unknown-column notice."""
+_ALL_COLUMNS = COLUMNS + REVIEW_COLUMNS
+_BY_NAME: Mapping[str, Column] = {c.name: c for c in _ALL_COLUMNS}
 _REQUIRED = tuple(c for c in COLUMNS if c.required)
 
 # --- cells ------------------------------------------------------------------------------------
@@ -164,12 +197,77 @@ def _header_key(text: str) -> str:
     return re.sub(r"[\W_]+", "_", _nfc(text).casefold()).strip("_")
 
 
-_ALIASES: Mapping[str, str] = {_header_key(n): c.name for c in COLUMNS for n in c.names}
+_ALIASES: Mapping[str, str] = {_header_key(n): c.name for c in _ALL_COLUMNS for n in c.names}
 
 
 @functools.lru_cache(maxsize=1024)
 def _column_for(label: str) -> str | None:
     return _ALIASES.get(_header_key(label))
+
+
+_IGNORED_KEYS = frozenset(_header_key(h) for h in IGNORED_HEADERS)
+_ALIAS_TEXTS: Mapping[str, tuple[str, Column]] = {_header_key(n): (n, c) for c in _ALL_COLUMNS for n in c.names}
+
+
+def _fold(key: str) -> str:
+    """``mẫu_số`` → ``mau_so``: a header key without diacritics."""
+    decomposed = unicodedata.normalize("NFD", key.replace("đ", "d"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+_FOLDED_KEYS: Mapping[str, tuple[str, ...]] = {
+    folded: tuple(k for k in _ALIAS_TEXTS if _fold(k) == folded) for folded in map(_fold, _ALIAS_TEXTS)
+}
+
+
+def _similarity(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a, b).ratio()
+
+
+def _nearest_alias(label: str) -> tuple[str, Column] | None:
+    """The contract header text closest to ``label`` (difflib on header keys, as written and
+    with diacritics folded), ``None`` when nothing is close."""
+    key = _header_key(label)
+    if not key:
+        return None
+    scored = [(_similarity(key, k), k) for k in difflib.get_close_matches(key, _ALIAS_TEXTS, n=1, cutoff=0.6)]
+    folded = _fold(key)
+    for match in difflib.get_close_matches(folded, _FOLDED_KEYS, n=1, cutoff=0.6):
+        # Of the keys that fold alike ("mẫu_số", "mau_so"), the one closest to what was written.
+        closest = max(_FOLDED_KEYS[match], key=lambda k: _similarity(key, k))
+        scored.append((_similarity(folded, match), closest))
+    return _ALIAS_TEXTS[max(scored)[1]] if scored else None
+
+
+def _is_unknown(label: str | None) -> bool:
+    return bool(label) and _column_for(label or "") is None and _header_key(label or "") not in _IGNORED_KEYS
+
+
+class _UnknownColumns:
+    """Turns header texts the contract does not know into notices, once per text per file
+    and at most :data:`MAX_UNKNOWN_COLUMN_NOTICES` of them."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+
+    def notices(self, labels: Iterable[str | None]) -> Iterator[FileNotice]:
+        for label in labels:
+            if label is None or label in self.seen or not _is_unknown(label):
+                continue
+            if len(self.seen) >= MAX_UNKNOWN_COLUMN_NOTICES:
+                return
+            self.seen.add(label)
+            yield _unknown_column_notice(label)
+
+
+def _unknown_column_notice(label: str) -> FileNotice:
+    nearest = _nearest_alias(label)
+    hint_vi = hint = ""
+    if nearest is not None:
+        text, column = nearest
+        shown = f"“{text}”" + (f" ({column.alias})" if text != column.alias else "")
+        hint_vi, hint = f"; có phải là cột {shown}?", f"; did you mean {shown}?"
+    return file_notice(Reason.UNKNOWN_COLUMN, column=label, label=label, hint_vi=hint_vi, hint=hint)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +276,8 @@ class _Header:
     """Header texts as written (stripped), made unique; the keys of ``RowProblem.raw_row``."""
     columns: Mapping[int, str]
     """Position → contract column."""
+    texts: tuple[str | None, ...] = ()
+    """Header texts as written (NFC, stripped), ``None`` for an empty cell."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,7 +345,7 @@ def _locate_header(rows: Iterator[tuple[int, list[Cell]]], name: str) -> _Header
                 )
             while texts[-1] is None:  # XLSX rows are padded to MAX_COLUMNS
                 texts.pop()
-            return _Header(_unique_labels(texts), columns)
+            return _Header(_unique_labels(texts), columns, tuple(texts))
         if closest.row_no is None or len(missing) < len(closest.missing):
             closest = _NoHeader(row_no, missing)
         searched += 1
@@ -396,8 +496,10 @@ def _text_encoding(spool: IO[bytes], name: str, *, rows_are_lines: bool = True) 
     """The encoding of a text file: a BOM's, UTF-16 without BOM, UTF-8, else Windows-1258.
 
     Windows-1258 is chosen only when the bytes before the first invalid UTF-8 sequence are all
-    ASCII: a UTF-8 file with one stray byte is refused, not turned into mojibake.  Errors name
-    the line of the bad byte when ``rows_are_lines`` (CSV).
+    ASCII (a UTF-8 file with one stray byte is refused, not turned into mojibake) and the
+    decoded text is plausibly Vietnamese (:func:`ingest.vietnamese_text.first_implausible`: a
+    Latin-1 or Windows-1252 file is refused rather than loaded as mojibake).  Errors name the
+    line of the bad byte when ``rows_are_lines`` (CSV).
     """
     head = spool.read(_CHUNK)
     spool.seek(0)
@@ -413,6 +515,7 @@ def _text_encoding(spool: IO[bytes], name: str, *, rows_are_lines: bool = True) 
     if ascii_before:
         cp1258_error = _cp1258_error_offset(spool)
         if cp1258_error is None:
+            _check_cp1258_plausible(spool, name)
             return "cp1258"
         line = _scan_prefix(spool, cp1258_error)[1]
     raise submission_error(Reason.UNDECODABLE_TEXT, name, row=line if rows_are_lines else None)
@@ -454,6 +557,39 @@ def _cp1258_error_offset(spool: IO[bytes]) -> int | None:
         return None
     finally:
         spool.seek(0)
+
+
+def _cp1258_chunks(spool: IO[bytes]) -> Iterator[str]:
+    decoder = codecs.getincrementaldecoder("cp1258")(errors="replace")
+    try:
+        while chunk := spool.read(_CHUNK):
+            yield decoder.decode(chunk)
+    finally:
+        spool.seek(0)
+
+
+def _check_cp1258_plausible(spool: IO[bytes], name: str) -> None:
+    """Refuse a file whose Windows-1258 reading is not Vietnamese (see :mod:`ingest.vietnamese_text`)."""
+    found = first_implausible(_cp1258_chunks(spool))
+    spool.seek(0)
+    if found is not None:
+        sample = f"\u25cc{found}" if unicodedata.combining(found) else found  # ◌ carries a lone mark
+        raise submission_error(Reason.IMPLAUSIBLE_ENCODING, name, sample=sample)
+
+
+_ENCODING_NAMES: Mapping[str, str] = {
+    "utf-16": "UTF-16",
+    "utf-16-le": "UTF-16 LE",
+    "utf-16-be": "UTF-16 BE",
+    "utf-32": "UTF-32",
+    "cp1258": "Windows-1258",
+}
+
+
+def _encoding_notices(encoding: str) -> Iterator[FileNotice]:
+    """An ``encoding_detected`` notice unless the file is UTF-8 (with or without BOM)."""
+    if encoding in _ENCODING_NAMES:
+        yield file_notice(Reason.ENCODING_DETECTED, severity="info", encoding=_ENCODING_NAMES[encoding])
 
 
 def _scan_prefix(spool: IO[bytes], end: int) -> tuple[bool, int]:
@@ -500,9 +636,8 @@ def _sniff_delimiter(head: str) -> tuple[str, bool]:
     return max(_DELIMITERS, key=lambda d: max((line.count(d) for line in lines), default=0)), False
 
 
-def _csv_rows(spool: IO[bytes], name: str) -> Iterator[tuple[int, list[Cell]]]:
+def _csv_rows(spool: IO[bytes], name: str, encoding: str) -> Iterator[tuple[int, list[Cell]]]:
     """Records of a CSV file numbered from 1 (a record is a line unless a quoted cell spans lines)."""
-    encoding = _text_encoding(spool, name)
     delimiter, skip_hint = _sniff_delimiter(_decode_head(spool, encoding))
     text = io.TextIOWrapper(spool, encoding=encoding, newline="")
     reader = csv.reader(text, delimiter=delimiter)
@@ -519,9 +654,67 @@ def _csv_rows(spool: IO[bytes], name: str) -> Iterator[tuple[int, list[Cell]]]:
         raise submission_error(Reason.MALFORMED_CSV, name, row=row_no + 1) from exc
 
 
-def _csv_records(spool: IO[bytes], name: str) -> Iterator[_Record]:
-    rows = _csv_rows(spool, name)
-    yield from _records(_require_header(_locate_header(rows, name), name), rows, name)
+def _header_notices(header: _Header) -> Iterator[FileNotice]:
+    return _UnknownColumns().notices(header.texts)
+
+
+def _csv_records(spool: IO[bytes], name: str) -> Iterator[_Record | FileNotice]:
+    """The encoding notice, the unknown-column notices, then the records."""
+    encoding = _text_encoding(spool, name)
+    yield from _encoding_notices(encoding)
+    rows = _csv_rows(spool, name, encoding)
+    header = _require_header(_locate_header(rows, name), name)
+    yield from _header_notices(header)
+    yield from _records(header, rows, name)
+
+
+def _head_text(head: bytes) -> str | None:
+    """``head`` (possibly cut mid-character) decoded as :func:`_text_encoding` would, or ``None``."""
+    encoding = next((enc for bom, enc in _BOMS if head.startswith(bom)), None)
+    if encoding is None and b"\x00" in head:
+        try:
+            encoding = _utf16_without_bom(head, "")
+        except SubmissionError:
+            return None
+    if encoding is not None:
+        return codecs.getincrementaldecoder(encoding)(errors="replace").decode(head)
+    try:
+        return codecs.getincrementaldecoder("utf-8")().decode(head)
+    except UnicodeDecodeError:
+        pass
+    if _CP1258_UNDEFINED.search(head):
+        return None
+    text = head.decode("cp1258")
+    return text if first_implausible([text]) is None else None
+
+
+def looks_like_table(head: bytes) -> bool:
+    r"""Whether ``head``, the first :data:`TABLE_HEAD_BYTES` of a file (or all of a smaller
+    one), is a delimited table whose header names every required contract column.
+
+    It reads the encodings and delimiters :func:`parse_submission` reads in a CSV: UTF-8 with
+    or without BOM, UTF-16/32 (Excel's "Unicode Text" export is UTF-16 LE with BOM and tabs),
+    plausible Windows-1258; ``,`` ``;`` or tab.  A landing layer uses it to send a ``.txt``
+    that is really a table to the structured parser rather than to the narrative reader.
+    It never raises; a narrative report gives ``False``.
+
+    >>> looks_like_table("ma_don_vi\tky_bao_cao\tma_chi_tieu\ttu_so\nAG.STP\t2026-03\tHT\t1".encode("utf-16"))
+    True
+    """
+    text = _head_text(head[:TABLE_HEAD_BYTES])
+    if text is None:
+        return False
+    delimiter, skip_hint = _sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: Iterator[tuple[int, list[Cell]]] = (
+        (i, list(fields[:MAX_COLUMNS])) for i, fields in enumerate(reader, 1) if not (skip_hint and i == 1)
+    )
+    try:
+        return isinstance(_locate_header(rows, "head"), _Header)
+    except csv.Error:
+        return False
+    except SubmissionError as exc:  # a column named twice: a table all the same
+        return exc.reason_code == Reason.DUPLICATE_COLUMN.code
 
 
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
@@ -538,33 +731,45 @@ def _json_error(name: str, text: str, pos: int, index: int | None = None) -> Sub
     return submission_error(Reason.INVALID_JSON, name, row=index, line=line, col=col)
 
 
-def _json_objects(spool: IO[bytes], name: str) -> Iterator[tuple[int, dict[str, object]]]:
+_JSON_INT_DIGITS = 40
+"""Longer JSON integers stay text: ``int()`` of thousands of digits is slow, then refused."""
+
+
+def _json_int(text: str) -> int | str:
+    return int(text) if len(text) <= _JSON_INT_DIGITS else text
+
+
+def _json_decode(decoder: json.JSONDecoder, name: str, text: str, pos: int, index: int | None) -> tuple[object, int]:
+    """One JSON value at ``pos``; a syntax error or nesting deeper than Python recurses is the file's."""
+    try:
+        return decoder.raw_decode(text, pos)
+    except json.JSONDecodeError as exc:
+        raise _json_error(name, text, exc.pos, index) from exc
+    except RecursionError as exc:
+        raise submission_error(Reason.JSON_TOO_DEEP, name, row=index, limit=MAX_JSON_DEPTH) from exc
+
+
+def _json_objects(spool: IO[bytes], name: str, encoding: str) -> Iterator[tuple[int, dict[str, object]]]:
     """The objects of a top-level JSON list, decoded one at a time, numbered from 1."""
-    wrapper = io.TextIOWrapper(spool, encoding=_text_encoding(spool, name, rows_are_lines=False))
+    wrapper = io.TextIOWrapper(spool, encoding=encoding)
     try:
         text = wrapper.read()  # bounded by max_bytes; the objects are decoded one by one
     except UnicodeDecodeError as exc:
         raise submission_error(Reason.UNDECODABLE_TEXT, name) from exc
     finally:
         wrapper.detach()
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder(parse_int=_json_int)
     pos = _skip_space(text, 0)
     if pos == len(text):
         raise submission_error(Reason.EMPTY_FILE, name)
     if text[pos] != "[":
-        try:
-            decoder.raw_decode(text, pos)
-        except json.JSONDecodeError as exc:
-            raise _json_error(name, text, exc.pos) from exc
+        _json_decode(decoder, name, text, pos, None)
         raise submission_error(Reason.JSON_NOT_LIST, name)
     pos = _skip_space(text, pos + 1)
     index = 0
     while text[pos : pos + 1] != "]":
         index += 1
-        try:
-            obj, pos = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError as exc:
-            raise _json_error(name, text, exc.pos, index) from exc
+        obj, pos = _json_decode(decoder, name, text, pos, index)
         if not isinstance(obj, dict):
             raise submission_error(Reason.JSON_NOT_LIST, name, row=index)
         yield index, obj
@@ -577,18 +782,45 @@ def _json_objects(spool: IO[bytes], name: str) -> Iterator[tuple[int, dict[str, 
         raise _json_error(name, text, pos + 1)
 
 
-def _json_cell(value: object) -> Cell:
+def _too_deep(value: object, limit: int) -> bool:
+    """Whether ``value`` nests lists and objects more than ``limit`` levels (no recursion)."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+"""A ``\\ud800`` escape without its pair decodes to a lone surrogate, which no database takes."""
+
+
+def _json_cell(value: object, name: str, index: int) -> Cell:
+    """A JSON value as a cell: scalars as they are, lists and objects as JSON text."""
+    if isinstance(value, str) and _SURROGATE.search(value):
+        raise submission_error(Reason.UNDECODABLE_TEXT, name, row=index)
     if value is None or isinstance(value, str | int | float | bool):
         return value
-    return json.dumps(value, ensure_ascii=False)
+    if _too_deep(value, MAX_JSON_DEPTH):
+        raise submission_error(Reason.JSON_TOO_DEEP, name, row=index, limit=MAX_JSON_DEPTH)
+    return _json_cell(json.dumps(value, ensure_ascii=False), name, index)
 
 
-def _json_records(spool: IO[bytes], name: str) -> Iterator[_Record]:
+def _json_records(spool: IO[bytes], name: str) -> Iterator[_Record | FileNotice]:
     """Each object is matched by its own keys; the first non-blank one must name every required
-    column (a later one without a required key gives a missing-value problem)."""
+    column (a later one without a required key gives a missing-value problem).  A key the
+    contract does not know gives one notice, before the first row that has it."""
+    encoding = _text_encoding(spool, name, rows_are_lines=False)
+    yield from _encoding_notices(encoding)
     counter = _RowCount(name)
-    for index, obj in _json_objects(spool, name):
+    unknown = _UnknownColumns()
+    for index, obj in _json_objects(spool, name, encoding):
         labels = [_nfc(k).strip() for k in obj]
+        if any(_SURROGATE.search(k) for k in labels):
+            raise submission_error(Reason.UNDECODABLE_TEXT, name, row=index)
         columns, duplicate = _map_header(labels)
         if duplicate:
             raise submission_error(
@@ -598,12 +830,13 @@ def _json_records(spool: IO[bytes], name: str) -> Iterator[_Record]:
                 column=duplicate,
                 column_vi=_BY_NAME[duplicate].label_vi,
             )
-        cells = [_json_cell(v) for v in obj.values()]
+        cells = [_json_cell(v, name, index) for v in obj.values()]
         if _is_blank(cells):
             continue
         if counter.count == 0 and _missing(columns):
             _require_header(_NoHeader(index, _missing(columns)), name)
         counter.add(index)
+        yield from unknown.notices(labels)
         values = {column: cells[i] for i, column in columns.items()}
         yield _Record(index, values, {k: _raw_text(c) for k, c in zip(obj, cells, strict=True)})
     counter.finish()
@@ -612,48 +845,26 @@ def _json_records(spool: IO[bytes], name: str) -> Iterator[_Record]:
 # --- XLSX -------------------------------------------------------------------------------------
 
 
-def _zip_directory(spool: IO[bytes], name: str) -> tuple[int, int]:
-    """Member count and central-directory size from the end-of-central-directory record."""
-    spool.seek(0, io.SEEK_END)
-    size = spool.tell()
-    tail_len = min(size, 22 + 0xFFFF)
-    spool.seek(size - tail_len)
-    tail = spool.read(tail_len)
-    spool.seek(0)
-    pos = tail.rfind(b"PK\x05\x06")
-    if pos < 0 or len(tail) - pos < 22:
-        raise submission_error(Reason.INVALID_XLSX, name)
-    members = int.from_bytes(tail[pos + 10 : pos + 12], "little")
-    directory_bytes = int.from_bytes(tail[pos + 12 : pos + 16], "little")
-    return members, directory_bytes
-
-
 def _check_archive(spool: IO[bytes], name: str) -> None:
-    """Refuse zip bombs from the central directory alone, before anything is decompressed.
-
-    Python's zipfile never inflates a member beyond the size the directory declares (it stops
-    and fails the CRC check), so the declared sizes bound what openpyxl can expand.
-    """
-    members, directory_bytes = _zip_directory(spool, name)
-    if members > MAX_ARCHIVE_MEMBERS or directory_bytes > MAX_ARCHIVE_DIRECTORY_BYTES:
-        raise submission_error(Reason.ARCHIVE_MEMBERS, name, limit=MAX_ARCHIVE_MEMBERS)
+    """Refuse zip bombs from the central directory alone, before anything is decompressed
+    (:data:`ingest.archive_checks.XLSX_LIMITS`)."""
     try:
-        with zipfile.ZipFile(spool) as archive:
-            infos = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
-        raise submission_error(Reason.INVALID_XLSX, name) from exc
-    finally:
-        spool.seek(0)
-    if len(infos) > MAX_ARCHIVE_MEMBERS:
-        raise submission_error(Reason.ARCHIVE_MEMBERS, name, limit=MAX_ARCHIVE_MEMBERS)
-    total = 0
-    for info in infos:
-        ratio = info.file_size // max(info.compress_size, 1)
-        if info.file_size > RATIO_CHECK_MIN_BYTES and ratio > MAX_COMPRESSION_RATIO:
-            raise submission_error(Reason.ARCHIVE_RATIO, name, member=info.filename, ratio=ratio)
-        total += info.file_size
-        if total > MAX_UNCOMPRESSED_BYTES:
-            raise submission_error(Reason.ARCHIVE_TOO_LARGE, name, limit_mb=f"{MAX_UNCOMPRESSED_BYTES / 1_000_000:g}")
+        check_archive(spool, XLSX_LIMITS)
+    except ArchiveProblem as problem:
+        raise _archive_error(problem, name) from problem
+
+
+def _archive_error(problem: ArchiveProblem, name: str) -> SubmissionError:
+    if problem.kind == "members":
+        return submission_error(Reason.ARCHIVE_MEMBERS, name, limit=problem.limit)
+    if problem.kind == "ratio":
+        return submission_error(Reason.ARCHIVE_RATIO, name, member=problem.member, ratio=problem.ratio)
+    if problem.kind == "total":
+        return submission_error(Reason.ARCHIVE_TOO_LARGE, name, limit_mb=f"{problem.limit / 1_000_000:g}")
+    if problem.kind == "part":
+        limit_mb = f"{problem.limit / 1_000_000:g}"
+        return submission_error(Reason.ARCHIVE_PART_TOO_LARGE, name, member=problem.member, limit_mb=limit_mb)
+    return submission_error(Reason.INVALID_XLSX, name)
 
 
 def _open_workbook(spool: IO[bytes], name: str, *, data_only: bool) -> openpyxl.Workbook:
@@ -757,7 +968,7 @@ def _sheet_rows(
         yield row_no, [_xlsx_cell(c, formula_row[i] if formula_row else None) for i, c in enumerate(cells)]
 
 
-def _xlsx_records(spool: IO[bytes], name: str) -> Iterator[_Record]:
+def _xlsx_records(spool: IO[bytes], name: str) -> Iterator[_Record | FileNotice]:
     """Rows of the ``du_lieu`` sheet, else of the first visible sheet (which must then have the
     header: otherwise the error names the sheets found)."""
     _check_archive(spool, name)
@@ -782,10 +993,12 @@ def _xlsx_records(spool: IO[bytes], name: str) -> Iterator[_Record]:
                 sheets=", ".join(f"“{s}”" for s in values.sheetnames),
                 **_missing_values(found.missing),
             )
-        yield from _records(_require_header(found, name), rows, name)
+        header = _require_header(found, name)
+        yield from _header_notices(header)
+        yield from _records(header, rows, name)
 
 
-_READERS: Mapping[Format, Callable[[IO[bytes], str], Iterator[_Record]]] = {
+_READERS: Mapping[Format, Callable[[IO[bytes], str], Iterator[_Record | FileNotice]]] = {
     "csv": _csv_records,
     "xlsx": _xlsx_records,
     "json": _json_records,
@@ -848,14 +1061,26 @@ def _is_negative(value: int | float | str) -> bool:
     return value < 0 if isinstance(value, int | float) else bool(_NEGATIVE.match(value))
 
 
-def _count(value: Cell, column: str) -> int:
+def _count(value: Cell, column: str, limit: int = MAX_COUNT) -> int:
+    """A non-negative whole number that fits the warehouse column (``bigint`` unless ``limit``)."""
     number = _number_or_text(value, Reason.DATE_NOT_A_NUMBER, column)
     if _is_negative(number):
         raise _Invalid(Reason.NEGATIVE_NUMBER, column)
+    too_large = _Invalid(Reason.NUMBER_TOO_LARGE, column, limit=f"{limit:,}", limit_vi=_vi_number(limit))
     try:
-        return parse_count(number)
+        count = parse_count(number)
+    except NumberTooLargeError as exc:
+        raise too_large from exc
     except NumberFormatError as exc:
         raise _Invalid(Reason.NOT_A_WHOLE_NUMBER, column) from exc
+    if count > limit:
+        raise too_large
+    return count
+
+
+def _vi_number(number: int | Decimal) -> str:
+    """``9999999.99`` → ``9.999.999,99`` (Vietnamese marks)."""
+    return f"{number:,}".translate(str.maketrans(",.", ".,"))
 
 
 class _RowChecker:
@@ -915,6 +1140,8 @@ class _RowChecker:
             reported_rate=rate,
             note=_text(values.get("note")),
             flags=_flags(indicator, numerator, denominator, rate),
+            source_line=_source_line(values.get("source_line")),
+            snippet=_text(values.get("snippet")),
         )
 
     def _period(self, value: Cell) -> str:
@@ -979,11 +1206,20 @@ class _RowChecker:
             raise _Invalid(Reason.RATE_OUT_OF_RANGE, "reported_rate", rate=text)
         try:
             rate = parse_rate(number)
+        except NumberTooLargeError as exc:
+            raise _Invalid(
+                Reason.RATE_TOO_LARGE, "reported_rate", limit=f"{MAX_RATE:,}", limit_vi=_vi_number(MAX_RATE)
+            ) from exc
         except NumberFormatError as exc:
             raise _Invalid(Reason.INVALID_RATE, "reported_rate") from exc
         if indicator.denominator_kind == "total" and rate > 100:
             raise _Invalid(Reason.RATE_OUT_OF_RANGE, "reported_rate", rate=text)
         return rate
+
+
+def _source_line(value: Cell) -> int | None:
+    """The report line a reviewed figure came from (review workbook), when given."""
+    return None if _text(value) is None else _count(value, "source_line", MAX_SOURCE_LINE)
 
 
 def _flags(indicator: Indicator, numerator: int, denominator: int | None, rate: Decimal | None) -> tuple[str, ...]:
@@ -1008,8 +1244,14 @@ def parse_submission(
     today: dt.date,
     period: str | None = None,
     max_bytes: int = 50_000_000,
-) -> Iterator[SubmissionRow | RowProblem]:
-    """Yield one :class:`SubmissionRow` or :class:`RowProblem` per non-blank data row of ``fp``.
+) -> Iterator[SubmissionRow | RowProblem | FileNotice]:
+    """Yield one :class:`SubmissionRow` or :class:`RowProblem` per non-blank data row of ``fp``,
+    and :class:`FileNotice` items about the file as a whole.
+
+    Notices are not rows (they count in neither rows read nor rows loaded): the text encoding
+    when it is not UTF-8 (``encoding_detected``, severity ``info``), then one per header text
+    the contract does not know (``unknown_column``, with the nearest known alias), all before
+    the first row; a JSON key first seen in a later object gets its notice before that row.
 
     ``name`` is the file name as uploaded: its extension picks the format (``.csv``/``.txt``,
     ``.xlsx``, ``.json``) and it is quoted in errors.  ``today`` decides which months have
@@ -1019,7 +1261,8 @@ def parse_submission(
     Raises :class:`SubmissionError` (while iterating) when the file cannot be read as a whole:
     empty or header only, unsupported or disguised format, undecodable text, no sheet with the
     required columns, a required column missing, larger than ``max_bytes``, a suspicious
-    XLSX archive, invalid JSON or JSON that is not a list of objects.
+    XLSX archive, invalid or too deeply nested JSON, JSON that is not a list of objects, or
+    text that is not UTF-8 and not plausibly Vietnamese in Windows-1258.
 
     >>> with open("AG.STP_2026-03.csv", "rb") as fp:
     ...     items = list(parse_submission(fp, name=fp.name, registry=load_registry(), today=date.today()))
@@ -1029,5 +1272,5 @@ def parse_submission(
     checker = _RowChecker(registry, today, expected)
     with _spool(fp, name, max_bytes) as spool:
         _check_signature(spool, fmt, name)
-        for record in _READERS[fmt](spool, name):
-            yield checker(record)
+        for item in _READERS[fmt](spool, name):
+            yield item if isinstance(item, FileNotice) else checker(item)

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import Enum
 
-from ingest.submissions.model import RowProblem, SubmissionError
+from ingest.submissions.model import FileNotice, RowProblem, SubmissionError
 
-__all__ = ["REASONS", "Reason", "row_problem", "submission_error"]
+__all__ = ["REASONS", "Reason", "file_notice", "row_problem", "submission_error"]
 
 
 class Reason(Enum):
@@ -85,6 +85,13 @@ class Reason(Enum):
         "Thành phần “{member}” của tệp Excel có tỷ lệ nén bất thường ({ratio}:1); tệp có thể không an toàn",
         "Member “{member}” of the Excel file has an abnormal compression ratio ({ratio}:1); the file may be malicious",
     )
+    ARCHIVE_PART_TOO_LARGE = (
+        "archive_part_too_large",
+        "Thành phần “{member}” của tệp Excel khi giải nén vượt quá {limit_mb} MB (quá nhiều chữ hoặc định dạng); "
+        "tệp có thể không an toàn",
+        "Member “{member}” of the Excel file expands to more than {limit_mb} MB (too much text or formatting); "
+        "the file may be malicious",
+    )
     ARCHIVE_MEMBERS = (
         "archive_members",
         "Tệp Excel có quá nhiều thành phần (tối đa {limit}); tệp có thể bị hỏng hoặc không an toàn",
@@ -120,6 +127,18 @@ class Reason(Enum):
         "invalid_json",
         "Tệp JSON sai cú pháp (dòng {line}, cột {col})",
         "Invalid JSON (line {line}, column {col})",
+    )
+    JSON_TOO_DEEP = (
+        "json_too_deep",
+        "Tệp JSON lồng nhau quá sâu (quá {limit} cấp); mỗi dòng số liệu phải là một đối tượng phẳng",
+        "The JSON file is nested too deeply (more than {limit} levels): each row must be a flat object",
+    )
+    IMPLAUSIBLE_ENCODING = (
+        "implausible_encoding",
+        "Tệp không phải UTF-8 và khi đọc theo bảng mã Windows-1258 cho ra ký tự không phải tiếng Việt (“{sample}”); "
+        "hãy lưu lại tệp dưới dạng CSV UTF-8",
+        "The file is not UTF-8, and read as Windows-1258 it gives characters that are not Vietnamese (“{sample}”): "
+        "save it as CSV UTF-8",
     )
     JSON_NOT_LIST = (
         "json_not_list",
@@ -198,6 +217,16 @@ class Reason(Enum):
         "Không đọc được tỷ lệ; hãy ghi theo dạng 82,52 hoặc 82,52%",
         "Unreadable rate: write it as 82,52 or 82,52%",
     )
+    NUMBER_TOO_LARGE = (
+        "number_too_large",
+        "Giá trị ở cột “{column_vi}” quá lớn (tối đa {limit_vi})",
+        "Column “{column}” holds a number that is too large (the limit is {limit})",
+    )
+    RATE_TOO_LARGE = (
+        "rate_too_large",
+        "Tỷ lệ ở cột “{column_vi}” quá lớn (tối đa {limit_vi}%)",
+        "The rate in column “{column}” is too large (the limit is {limit}%)",
+    )
     RATE_OUT_OF_RANGE = (
         "rate_out_of_range",
         "Tỷ lệ {rate}% nằm ngoài khoảng từ 0% đến 100%",
@@ -219,6 +248,18 @@ class Reason(Enum):
         "rate_mismatch",
         "Tỷ lệ ghi trong báo cáo lệch hơn 0,05 điểm phần trăm so với tỷ lệ tính từ tử số và mẫu số",
         "The reported rate differs from 100 × numerator / denominator by more than 0.05 percentage points",
+    )
+
+    # --- notices: the file loads, its unit hears about them (FileNotice) ------------------------
+    UNKNOWN_COLUMN = (
+        "unknown_column",
+        "Cột “{label}” không có trong mẫu báo cáo nên đã bị bỏ qua{hint_vi}",
+        "Column “{label}” is not in the submission contract and was ignored{hint}",
+    )
+    ENCODING_DETECTED = (
+        "encoding_detected",
+        "Tệp được đọc theo bảng mã {encoding} (không phải UTF-8); nên lưu tệp dưới dạng UTF-8",
+        "The file was read as {encoding} (not UTF-8); saving it as UTF-8 is preferred",
     )
 
 
@@ -251,3 +292,11 @@ def submission_error(
     """A :class:`SubmissionError` worded from the catalogue, to raise."""
     vi, en = reason.texts(column=column, **values)
     return SubmissionError(file, reason.code, vi, en, row=row, column=column)
+
+
+def file_notice(
+    reason: Reason, *, column: str | None = None, severity: str = "warning", **values: object
+) -> FileNotice:
+    """A :class:`FileNotice` worded from the catalogue (``column`` fills ``{column}`` too)."""
+    vi, en = reason.texts(column=column, **values)
+    return FileNotice(reason.code, vi, en, column=column, severity=severity)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from ingest.registry import Registry, load_registry
+from ingest.submissions.model import FileNotice
 from ingest.submissions.parse import parse_submission
 
 from .files import TODAY, Item
@@ -20,12 +21,23 @@ def registry() -> Registry:
 
 
 @pytest.fixture
-def parse(registry: Registry) -> Callable[..., list[Item]]:
-    """Parse ``data`` as file ``name``; with ``rows=N`` also assert that N items came out."""
+def parse_all(registry: Registry) -> Callable[..., list[Item | FileNotice]]:
+    """Parse ``data`` as file ``name``: every item, file notices included."""
+
+    def run(data: bytes, name: str, **kwargs: Any) -> list[Item | FileNotice]:
+        kwargs.setdefault("today", TODAY)
+        return list(parse_submission(io.BytesIO(data), name=name, registry=registry, **kwargs))
+
+    return run
+
+
+@pytest.fixture
+def parse(parse_all: Callable[..., list[Item | FileNotice]]) -> Callable[..., list[Item]]:
+    """Parse ``data`` as file ``name``, rows and problems only (file notices are not rows);
+    with ``rows=N`` also assert that N items came out."""
 
     def run(data: bytes, name: str, *, rows: int | None = None, **kwargs: Any) -> list[Item]:
-        kwargs.setdefault("today", TODAY)
-        items = list(parse_submission(io.BytesIO(data), name=name, registry=registry, **kwargs))
+        items = [i for i in parse_all(data, name, **kwargs) if not isinstance(i, FileNotice)]
         if rows is not None:
             assert len(items) == rows, "every non-blank data row yields exactly one item"
         return items
