@@ -4,11 +4,17 @@ Every reader returns NFC-normalised text, one entry per line, so that ``lines[i]
 ``i + 1`` of what an official sees:
 
 * ``.txt``: the physical lines of the file, decoded as UTF-8 (with or without BOM), UTF-16
-  (with BOM, or recognised by its NUL bytes) or, as a last resort, Windows-1258;
+  (with BOM, or recognised by its NUL bytes) or, as a last resort, Windows-1258 when that gives
+  plausible Vietnamese (:mod:`ingest.vietnamese_text`; a Latin-1 file is refused, not misread);
 * ``.docx``: one entry per body paragraph, in document order (so line ``n`` is the ``n``-th
   paragraph); the rows of tables follow after the last paragraph, one row per entry with the
   cells joined by `` | ``, so that paragraph numbers stay stable;
 * ``.pdf``: the lines of the text that pdfplumber extracts, page after page.
+
+Resources are bounded before parsing: a ``.docx`` archive is checked from its central directory
+(:data:`ingest.archive_checks.DOCX_LIMITS`), a PDF's compressed streams are test-inflated in
+bounded steps (:data:`MAX_PDF_STREAM_BYTES`, :data:`MAX_PDF_INFLATED_BYTES`), and a PDF may
+have at most :data:`MAX_PDF_PAGES` pages and :data:`MAX_TEXT_CHARS` characters of text.
 
 >>> read_lines(io.BytesIO(("BÁO CÁO" + chr(10) + "Về kết quả tháng 3").encode("utf-16")), name="bc.txt")
 ['BÁO CÁO', 'Về kết quả tháng 3']
@@ -17,16 +23,28 @@ Every reader returns NFC-normalised text, one entry per line, so that ``lines[i]
 from __future__ import annotations
 
 import io
+import re
 import unicodedata
 import zipfile
+import zlib
 from pathlib import PurePath
-from typing import BinaryIO
+from typing import Any, BinaryIO
+
+from ingest.archive_checks import DOCX_LIMITS, ArchiveProblem, check_archive
+from ingest.vietnamese_text import first_implausible
 
 __all__ = ["SUPPORTED_SUFFIXES", "NarrativeError", "read_docx", "read_lines", "read_pdf", "read_txt"]
 
 SUPPORTED_SUFFIXES = (".txt", ".docx", ".pdf")
 MAX_BYTES = 50 * 1024 * 1024
 """Narrative reports are a few pages; anything above this is refused rather than parsed."""
+MAX_PDF_PAGES = 300
+MAX_TEXT_CHARS = 5_000_000
+"""Characters of text extracted from a PDF (a few pages are some 10 000)."""
+MAX_PDF_STREAM_BYTES = 16 * 1024 * 1024
+"""What one compressed PDF stream may inflate to; pdfminer inflates a stream whole."""
+MAX_PDF_INFLATED_BYTES = 128 * 1024 * 1024
+"""What all compressed streams of a PDF may inflate to together."""
 
 
 class NarrativeError(Exception):
@@ -63,9 +81,18 @@ def _decode(data: bytes, name: str) -> str:
     except UnicodeDecodeError:
         pass
     try:
-        return data.decode("cp1258")
+        text = data.decode("cp1258")
     except UnicodeDecodeError as exc:
         raise NarrativeError(name, "không đọc được bảng mã của tệp (UTF-8, UTF-16, Windows-1258)") from exc
+    found = first_implausible([text])
+    if found is not None:
+        sample = f"\u25cc{found}" if unicodedata.combining(found) else found
+        raise NarrativeError(
+            name,
+            f"tệp không phải UTF-8 và đọc theo bảng mã Windows-1258 cho ra ký tự không phải tiếng Việt (“{sample}”); "
+            "hãy lưu lại tệp dưới dạng UTF-8 (not UTF-8, and not Vietnamese in Windows-1258: save it as UTF-8)",
+        )
+    return text
 
 
 def read_txt(fp: BinaryIO, *, name: str) -> list[str]:
@@ -94,6 +121,7 @@ def read_docx(fp: BinaryIO, *, name: str) -> list[str]:
     import docx  # python-docx
 
     data = _read_bounded(fp, name)
+    _check_docx_archive(data, name)
     try:
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
@@ -116,6 +144,59 @@ def read_docx(fp: BinaryIO, *, name: str) -> list[str]:
     return lines
 
 
+def _check_docx_archive(data: bytes, name: str) -> None:
+    """Refuse a ``.docx`` that would expand beyond :data:`ingest.archive_checks.DOCX_LIMITS`."""
+    try:
+        check_archive(io.BytesIO(data), DOCX_LIMITS)
+    except ArchiveProblem as problem:
+        if problem.kind == "invalid":
+            raise NarrativeError(name, "tệp .docx bị hỏng hoặc không phải tệp Word") from problem
+        what = {
+            "members": f"có quá nhiều thành phần (tối đa {problem.limit})",
+            "ratio": f"có thành phần “{problem.member}” nén bất thường ({problem.ratio}:1)",
+            "total": f"khi giải nén vượt quá {problem.limit // 1_000_000} MB",
+            "part": f"có thành phần “{problem.member}” giải nén vượt quá {problem.limit // 1_000_000} MB",
+        }[problem.kind]
+        raise NarrativeError(
+            name, f"tệp .docx {what}; tệp có thể không an toàn (archive refused: {problem.kind})"
+        ) from problem
+
+
+_PDF_STREAM = re.compile(rb"stream\r?\n")
+_INFLATE_STEP = 1024 * 1024
+
+
+def _inflated_size(data: bytes, start: int, limit: int) -> int:
+    """What the zlib data at ``start`` inflates to, counted in bounded steps up to ``limit + 1``."""
+    inflater = zlib.decompressobj()
+    end = data.find(b"endstream", start)
+    pending = memoryview(data)[start : end if end >= 0 else len(data)]
+    size = 0
+    try:
+        while size <= limit:
+            size += len(inflater.decompress(pending, _INFLATE_STEP))
+            pending = memoryview(inflater.unconsumed_tail)
+            if not pending or inflater.eof:
+                break
+    except zlib.error:
+        pass  # not a zlib stream (or corrupt): pdfminer inflates no more than what came out
+    return size
+
+
+def _check_pdf_streams(data: bytes, name: str) -> None:
+    """Refuse a PDF whose compressed streams inflate beyond the caps (a decompression bomb)."""
+    total = 0
+    for match in _PDF_STREAM.finditer(data):
+        size = _inflated_size(data, match.end(), MAX_PDF_STREAM_BYTES)
+        total += size
+        if size > MAX_PDF_STREAM_BYTES or total > MAX_PDF_INFLATED_BYTES:
+            raise NarrativeError(
+                name,
+                "tệp PDF chứa dữ liệu nén giải nén ra quá lớn; tệp có thể không an toàn "
+                "(a compressed stream inflates too much)",
+            )
+
+
 def read_pdf(fp: BinaryIO, *, name: str) -> list[str]:
     """Lines of the text layer of a PDF, page after page (pdfplumber).
 
@@ -127,15 +208,32 @@ def read_pdf(fp: BinaryIO, *, name: str) -> list[str]:
     data = _read_bounded(fp, name)
     if not data.startswith(b"%PDF"):
         raise NarrativeError(name, "tệp không phải PDF")
-    lines: list[str] = []
+    _check_pdf_streams(data, name)
     try:
-        with pdfplumber.open(io.BytesIO(data)) as pdf:
-            for page in pdf.pages:
-                lines.extend(_nfc_lines(page.extract_text() or ""))
+        lines = _pdf_lines(pdfplumber.open(io.BytesIO(data)), name)
+    except NarrativeError:
+        raise
     except Exception as exc:  # pdfminer raises many unrelated exception types
         raise NarrativeError(name, f"không đọc được tệp PDF ({type(exc).__name__})") from exc
     if not any(line.strip() for line in lines):
         raise NarrativeError(name, "PDF không có lớp văn bản (có thể là bản scan); cần gửi tệp .docx hoặc PDF văn bản")
+    return lines
+
+
+def _pdf_lines(pdf: Any, name: str) -> list[str]:
+    """Text lines page after page, within :data:`MAX_PDF_PAGES` and :data:`MAX_TEXT_CHARS`."""
+    lines: list[str] = []
+    chars = 0
+    with pdf:
+        if len(pdf.pages) > MAX_PDF_PAGES:
+            raise NarrativeError(name, f"tệp PDF có quá nhiều trang (tối đa {MAX_PDF_PAGES}; too many pages)")
+        for page in pdf.pages:
+            text = page.extract_text() or ""
+            page.close()  # drop the page's cached layout objects
+            chars += len(text)
+            if chars > MAX_TEXT_CHARS:
+                raise NarrativeError(name, f"tệp PDF có quá nhiều chữ (tối đa {MAX_TEXT_CHARS} ký tự; too much text)")
+            lines.extend(_nfc_lines(text))
     return lines
 
 
