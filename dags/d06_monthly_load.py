@@ -9,6 +9,8 @@ Loads one month of unit submissions into the warehouse and tells the province ho
 3. **quality_gate** — a Great Expectations checkpoint (numerator ≤ denominator and more).
 4. **render_report** — the HTML quality report, in Vietnamese.
 5. **send_report** — e-mail to the standing office, copying the units concerned.
+6. **finish** — always runs: the run ends `success` or `failed` in `audit.pipeline_run`, with
+   its summary.  A rejected or failed file, or a failed step, fails the run (after the report).
 
 **Period**: the run parameter `period` (`YYYY-MM`); empty means the month before the logical date.
 Re-running a period is safe: files already loaded (same sha256) are skipped.
@@ -20,7 +22,7 @@ import datetime as dt
 import os
 
 import pendulum
-from airflow.sdk import Asset, Param, dag, task
+from airflow.sdk import Asset, Param, TriggerRule, dag, task
 
 MARTS = Asset("d06://warehouse/marts")
 
@@ -62,10 +64,10 @@ def d06_monthly_load() -> None:
         return ingest_period(period, run_id=str(run_id))
 
     @task(outlets=[MARTS])
-    def build(_: dict) -> dict:
+    def build(_: dict, run_id: str | None = None) -> dict:
         from ingest.pipeline import build_models
 
-        return build_models()
+        return build_models(str(run_id))
 
     @task
     def quality_gate(period: str, _: dict, run_id: str | None = None) -> dict:
@@ -85,12 +87,22 @@ def d06_monthly_load() -> None:
 
         return send(period, run_id=str(run_id), report_path=report_path)
 
+    @task(trigger_rule=TriggerRule.ALL_DONE)
+    def finish(run_id: str | None = None) -> dict:
+        """Always runs: ends the run as success or failed with its summary (fails the DAG run if failed)."""
+        from ingest.pipeline import RunFailed, finish_run, summary_line
+
+        summary = finish_run(str(run_id))
+        if summary["status"] != "success":
+            raise RunFailed(summary_line(summary))
+        return summary
+
     period = resolve_period()
     loaded = ingest(period)
     built = build(loaded)
     checked = quality_gate(period, built)
     report = render_report(period, checked)
-    send_report(period, report)
+    send_report(period, report) >> finish()
 
 
 d06_monthly_load()

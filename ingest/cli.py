@@ -30,13 +30,9 @@ def cmd_db_init(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_ingest(args: argparse.Namespace) -> int:
-    from ingest.pipeline import prepare_warehouse
-    from ingest.registry import load_registry
-    from ingest.submissions.load import ingest_path, is_received_file
-    from ingest.warehouse.db import connect
+def _received_paths(args: argparse.Namespace) -> list[Path] | None:
+    from ingest.landing.adapters import is_received_file
 
-    prepare_warehouse()
     paths: list[Path] = []
     for p in map(Path, args.paths):
         if p.is_dir():
@@ -45,26 +41,46 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             paths.append(p)
         else:
             print(f"error: {p}: no such file or directory", file=sys.stderr)
-            return 2
-    registry = load_registry()
+            return None
+    return paths
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from ingest.landing.adapters import LandingContext
+    from ingest.landing.land import land_paths
+    from ingest.pipeline import prepare_warehouse
+    from ingest.registry import load_registry
+    from ingest.warehouse.db import connect
+
+    prepare_warehouse()
+    paths = _received_paths(args)
+    if paths is None:
+        return 2
     batch = args.batch_id or f"cli-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}"
-    outcomes = []
-    rows = 0
+    ctx = LandingContext(load_registry(), dt.date.today(), args.period)
+    print(f"landing {len(paths)} files (batch {batch})", file=sys.stderr)
     with connect() as conn:
-        for i, path in enumerate(paths, 1):
-            outcome = ingest_path(conn, path, batch_id=batch, registry=registry, period=args.period)
-            outcomes.append(outcome)
-            rows += outcome.rows_read
-            if not args.json:
-                print(
-                    f"[{i}/{len(paths)}] {outcome.file_name}: {outcome.status}, {outcome.rows_loaded} loaded, "
-                    f"{outcome.rows_quarantined} quarantined ({rows} rows so far)"
-                    + (f" - {outcome.error}" if outcome.error else ""),
-                    file=sys.stderr,
-                )
+        outcomes = land_paths(conn, paths, batch_id=batch, ctx=ctx)
     if args.json:
         print(json.dumps({"batch_id": batch, "files": [o.as_dict() for o in outcomes]}, ensure_ascii=False))
-    return 1 if any(o.status == "rejected" for o in outcomes) else 0
+    else:
+        for i, o in enumerate(outcomes, 1):
+            print(
+                f"[{i}/{len(outcomes)}] {o.file_name}: {o.status}, {o.rows_loaded} loaded, "
+                f"{o.rows_quarantined} quarantined"
+                + (f", {o.warnings} warnings" if o.warnings else "")
+                + (f" - {o.error}" if o.error else ""),
+                file=sys.stderr,
+            )
+    counts = {s: sum(o.status == s for o in outcomes) for s in ("loaded", "duplicate", "rejected", "failed")}
+    print(
+        f"{len(outcomes)} files: "
+        + ", ".join(f"{n} {s}" for s, n in counts.items())
+        + f"; rows read {sum(o.rows_read for o in outcomes)} = loaded {sum(o.rows_loaded for o in outcomes)}"
+        f" + quarantined {sum(o.rows_quarantined for o in outcomes)}",
+        file=sys.stderr,
+    )
+    return 1 if counts["rejected"] or counts["failed"] else 0
 
 
 def cmd_dbt(args: argparse.Namespace) -> int:
@@ -79,16 +95,25 @@ def cmd_dbt(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """The whole monthly load without Airflow (same steps as the DAG)."""
+    """The whole monthly load without Airflow (same steps as the DAG).
+
+    A failed step stops the run; the run always ends success or failed with a one-line summary,
+    and the exit status is 0 only for success."""
     from ingest import pipeline
 
     run_id = args.run_id or f"manual__{args.period}__{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}"
-    print(json.dumps(pipeline.ingest_period(args.period, run_id=run_id)))
-    print(json.dumps(pipeline.build_models()))
-    print(json.dumps(pipeline.quality_gate(args.period, run_id=run_id)))
-    report = pipeline.render_report(args.period, run_id=run_id)
-    print(json.dumps(pipeline.send_report(args.period, run_id=run_id, report_path=report)))
-    return 0
+    try:
+        print(json.dumps(pipeline.ingest_period(args.period, run_id=run_id)))
+        print(json.dumps(pipeline.build_models(run_id)))
+        print(json.dumps(pipeline.quality_gate(args.period, run_id=run_id)))
+        report = pipeline.render_report(args.period, run_id=run_id)
+        print(json.dumps(pipeline.send_report(args.period, run_id=run_id, report_path=report)))
+    except Exception as exc:  # recorded by the step; the user gets the summary, not a traceback
+        logging.getLogger("ingest.cli").debug("run step failed", exc_info=True)
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+    summary = pipeline.finish_run(run_id)
+    print(pipeline.summary_line(summary), file=sys.stderr)
+    return 0 if summary["status"] == "success" else 1
 
 
 def cmd_demo_inbox(args: argparse.Namespace) -> int:
@@ -167,8 +192,8 @@ def cmd_period(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
+    from ingest.landing.replay import replay_period
     from ingest.pipeline import build_models
-    from ingest.submissions.replay import replay_period
     from ingest.warehouse.db import connect
 
     with connect() as conn:

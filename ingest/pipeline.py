@@ -6,16 +6,20 @@ dict of ids, counts and paths (what XCom may carry: never data, never personal d
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
 import logging
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from ingest.config import inbox_dir, reports_dir
+from ingest.landing.adapters import LandingContext, is_received_file
+from ingest.landing.land import land_paths
 from ingest.registry import load_registry
-from ingest.submissions.load import ingest_path, is_received_file
 from ingest.warehouse.db import connect, ensure_bi_login, init_schema
 from ingest.warehouse.registry_sync import sync_registry
 
@@ -53,56 +57,123 @@ def inbox_files(period: str) -> list[Path]:
     return sorted(p for p in folder.iterdir() if is_received_file(p))
 
 
+STEPS = ("ingest", "build", "quality_gate", "render_report", "send_report")
+"""The steps a monthly run must complete to succeed."""
+
+
+class RunFailed(RuntimeError):
+    """A monthly run ended ``failed``; the message is its one-line summary."""
+
+
 def start_run(run_id: str, period: str) -> None:
     with connect() as conn:
         conn.execute(
             """insert into audit.pipeline_run (run_id, period) values (%s, %s)
-               on conflict (run_id) do update set started_at = now(), finished_at = null, status = 'running'""",
+               on conflict (run_id) do update set started_at = now(), finished_at = null, status = 'running',
+                      steps_done = '{}', error = null, summary = null""",
             (run_id, period),
         )
 
 
-def finish_run(run_id: str, status: str) -> None:
+@contextlib.contextmanager
+def step(run_id: str, name: str) -> Iterator[None]:
+    """Record that a step of a run completed, or why it failed (the run then ends ``failed``)."""
+    try:
+        yield
+    except BaseException as exc:
+        message = f"{name}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:1000]
+        with connect() as conn:
+            conn.execute(
+                "update audit.pipeline_run set status = 'failed', error = coalesce(error, %s) where run_id = %s",
+                (message, run_id),
+            )
+        raise
     with connect() as conn:
         conn.execute(
-            "update audit.pipeline_run set finished_at = now(), status = %s where run_id = %s",
-            (status, run_id),
+            "update audit.pipeline_run set steps_done = array_append(steps_done, %s) where run_id = %s",
+            (name, run_id),
         )
 
 
+def run_summary(conn: Any, run_id: str) -> dict[str, Any]:
+    """What a run did, from the ledger and the run's record (counts only)."""
+    row = conn.execute(
+        """select r.period, r.steps_done, r.error,
+                  count(l.file_id), count(*) filter (where l.status = 'loaded'),
+                  count(*) filter (where l.status = 'rejected'), count(*) filter (where l.status = 'failed'),
+                  coalesce(sum(l.rows_read), 0), coalesce(sum(l.rows_loaded), 0), coalesce(sum(l.rows_quarantined), 0)
+           from audit.pipeline_run r left join audit.load_ledger l on l.batch_id = r.run_id
+           where r.run_id = %s group by r.period, r.steps_done, r.error""",
+        (run_id,),
+    ).fetchone()
+    if row is None:
+        return {"run_id": run_id, "status": "failed", "error": "no such run"}
+    keys = ["files", "loaded", "rejected", "failed", "rows_read", "rows_loaded", "rows_quarantined"]
+    summary = {"run_id": run_id, "period": row[0], **dict(zip(keys, map(int, row[3:]), strict=True))}
+    missing = [s for s in STEPS if s not in (row[1] or [])]
+    problems = ([row[2]] if row[2] else []) + ([f"steps not completed: {', '.join(missing)}"] if missing else [])
+    if summary["failed"] or summary["rejected"]:
+        problems.append(f"{summary['failed']} files failed and {summary['rejected']} were rejected")
+    summary["status"] = "failed" if problems else "success"
+    summary["problems"] = problems
+    return summary
+
+
+def finish_run(run_id: str) -> dict[str, Any]:
+    """End a run as ``success`` or ``failed`` and store its summary.
+
+    A run succeeds when every step completed and every file of its batch loaded (rows may be
+    quarantined: that is the units' to fix).  A rejected or failed file fails the run, after
+    the report went out, so that an engineer looks at it."""
+    with connect() as conn:
+        summary = run_summary(conn, run_id)
+        conn.execute(
+            "update audit.pipeline_run set finished_at = now(), status = %s, summary = %s where run_id = %s",
+            (summary["status"], json.dumps(summary, ensure_ascii=False), run_id),
+        )
+    log.info("run %s: %s", run_id, summary)
+    return summary
+
+
+def summary_line(summary: dict[str, Any]) -> str:
+    """One line for people: what the run did and, when it failed, why."""
+    text = (
+        f"run {summary['run_id']} {summary['status']}: {summary.get('files', 0)} files "
+        f"({summary.get('loaded', 0)} loaded, {summary.get('rejected', 0)} rejected, "
+        f"{summary.get('failed', 0)} failed), "
+        f"{summary.get('rows_read', 0)} rows read = {summary.get('rows_loaded', 0)} loaded + "
+        f"{summary.get('rows_quarantined', 0)} quarantined"
+    )
+    return text + ("; " + "; ".join(summary["problems"]) if summary.get("problems") else "")
+
+
 def ingest_period(period: str, *, run_id: str, today: dt.date | None = None) -> dict[str, Any]:
-    """Load every submission in ``inbox/<period>/``; return counts per status."""
+    """Load every file in ``inbox/<period>/``; return counts per status."""
     validate_period(period)
     prepare_warehouse()
     start_run(run_id, period)
-    registry = load_registry()
-    files = inbox_files(period)
-    totals = {
-        "files": len(files),
-        "loaded": 0,
-        "duplicate": 0,
-        "rejected": 0,
-        "rows_read": 0,
-        "rows_loaded": 0,
-        "rows_quarantined": 0,
-    }
-    with connect() as conn:
-        for i, path in enumerate(files, 1):
-            outcome = ingest_path(conn, path, batch_id=run_id, registry=registry, period=period, today=today)
-            totals[outcome.status] += 1
-            totals["rows_read"] += outcome.rows_read
-            totals["rows_loaded"] += outcome.rows_loaded
-            totals["rows_quarantined"] += outcome.rows_quarantined
-            if i % 25 == 0 or i == len(files):
-                log.info("ingest %s: %d/%d files", period, i, len(files))
-    log.info("ingest %s: %s", period, totals)
+    with step(run_id, "ingest"):
+        ctx = LandingContext(load_registry(), today or dt.date.today(), period)
+        files = inbox_files(period)
+        with connect() as conn:
+            outcomes = land_paths(conn, files, batch_id=run_id, ctx=ctx)
+        totals = {"files": len(files), "loaded": 0, "duplicate": 0, "rejected": 0, "failed": 0}
+        totals |= {"rows_read": 0, "rows_loaded": 0, "rows_quarantined": 0, "warnings": 0}
+        for o in outcomes:
+            totals[o.status] += 1
+            totals["rows_read"] += o.rows_read
+            totals["rows_loaded"] += o.rows_loaded
+            totals["rows_quarantined"] += o.rows_quarantined
+            totals["warnings"] += o.warnings
+        log.info("ingest %s: %s", period, totals)
     return totals
 
 
-def build_models() -> dict[str, Any]:
+def build_models(run_id: str | None = None) -> dict[str, Any]:
     from ingest.transform.dbt_runner import run_dbt
 
-    result = run_dbt(["build"])
+    with step(run_id, "build") if run_id else contextlib.nullcontext():
+        result = run_dbt(["build"])
     last = [line for line in result.output.splitlines() if "Done." in line]
     return {"dbt": last[-1].split("Done.", 1)[1].strip() if last else "ok"}
 
@@ -110,19 +181,20 @@ def build_models() -> dict[str, Any]:
 def quality_gate(period: str, *, run_id: str) -> dict[str, Any]:
     from ingest.quality.gx_checks import run_quality_gate
 
-    outcome = run_quality_gate(period, run_id=run_id)
+    with step(run_id, "quality_gate"):
+        outcome = run_quality_gate(period, run_id=run_id)
     return {"passed": outcome.passed, "failed": outcome.failed, "data_docs": outcome.data_docs_path}
 
 
 def render_report(period: str, *, run_id: str) -> str:
     from ingest.reporting.quality_report import write_report
 
-    return str(write_report(period, run_id=run_id, out_dir=reports_dir() / period))
+    with step(run_id, "render_report"):
+        return str(write_report(period, run_id=run_id, out_dir=reports_dir() / period))
 
 
 def send_report(period: str, *, run_id: str, report_path: str) -> dict[str, Any]:
     from ingest.reporting.quality_report import deliver_report
 
-    result = deliver_report(period, run_id=run_id, report_path=Path(report_path))
-    finish_run(run_id, "success")
-    return result
+    with step(run_id, "send_report"):
+        return deliver_report(period, run_id=run_id, report_path=Path(report_path))

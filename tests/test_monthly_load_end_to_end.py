@@ -21,10 +21,10 @@ import pytest
 
 from ingest.config import inbox_dir, reports_dir
 from ingest.demo import write_demo_inbox
+from ingest.landing.adapters import LandingContext, choose_adapter
 from ingest.registry import load_registry
 from ingest.reporting.smtp_sink import SmtpSink
-from ingest.submissions.load import handler_for
-from ingest.submissions.model import SubmissionRow
+from ingest.submissions.model import RowProblem, SubmissionRow
 from ingest.summary import period_summary
 
 PERIOD = "2026-03"
@@ -38,12 +38,12 @@ def _expected_from_inbox() -> dict[str, Any]:
     problems = 0
     on_time = late = 0
     for path in sorted((inbox_dir() / PERIOD).iterdir()):
-        handler = handler_for(path.name, registry, dt.date(2026, 11, 1), PERIOD)
         with path.open("rb") as fp:
-            for item in handler.parser(fp, path.name):
+            adapter = choose_adapter(path.name, fp, LandingContext(registry, dt.date(2026, 11, 1), PERIOD))
+            for item in adapter.read(fp, path.name):
                 if isinstance(item, SubmissionRow):
                     rows.append(item)
-                else:
+                elif isinstance(item, RowProblem):
                     problems += 1
         received = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC)
         local_day = received.astimezone(dt.timezone(dt.timedelta(hours=7))).date()

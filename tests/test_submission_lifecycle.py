@@ -15,10 +15,10 @@ import pytest
 from ingest.cli import main as d06
 from ingest.config import archive_dir, inbox_dir
 from ingest.demo import demo_rows
+from ingest.landing.replay import replay_period
 from ingest.pipeline import build_models, ingest_period
 from ingest.registry import load_registry
 from ingest.submissions import periods
-from ingest.submissions.replay import replay_period
 from ingest.warehouse.checksum import marts_checksum
 
 pytestmark = [pytest.mark.warehouse, pytest.mark.slow]

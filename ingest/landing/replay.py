@@ -16,8 +16,10 @@ from typing import Any
 
 import psycopg
 
+from ingest.landing.adapters import LandingContext
+from ingest.landing.land import land_received
+from ingest.landing.model import FileOutcome, Received, ReplayIdentity
 from ingest.registry import Registry, load_registry
-from ingest.submissions.load import FileOutcome, ReplayIdentity, handler_for, ingest_bytes
 
 log = logging.getLogger(__name__)
 
@@ -34,36 +36,27 @@ def replay_period(conn: psycopg.Connection[Any], period: str, *, registry: Regis
            from audit.load_ledger where period = %s order by file_id""",
         (period,),
     ).fetchall()
-    payloads = []
+    received: list[Received] = []
     for file_id, name, sha256, archive_path, received_at, loaded_at, batch_id, requested in files:
         path = Path(archive_path)
         if not path.exists():
             raise ReplayError(f"{name} (file {file_id}): archived copy {path} is missing")
-        data = path.read_bytes()
-        if hashlib.sha256(data).hexdigest() != sha256:
+        if hashlib.sha256(path.read_bytes()).hexdigest() != sha256:
             raise ReplayError(f"{name} (file {file_id}): archived copy {path} does not match its sha256")
-        payloads.append((name, requested, data, received_at, ReplayIdentity(file_id, batch_id, loaded_at)))
+        identity = ReplayIdentity(file_id, batch_id, loaded_at)
+        received.append(Received(name, sha256, path.stat().st_size, path, received_at, requested, identity))
     outcomes: list[FileOutcome] = []
     with conn.transaction():
         ids = [f[0] for f in files]
+        conn.execute("delete from raw.narrative_finding where file_id = any(%s)", (ids,))
         conn.execute("delete from raw.submission_row where file_id = any(%s)", (ids,))
         conn.execute("delete from raw.quarantine where file_id = any(%s)", (ids,))
         conn.execute("delete from audit.load_ledger where file_id = any(%s)", (ids,))
-        for name, requested, data, received_at, identity in payloads:
+        for r in received:
             # Validate against the day the file was loaded, so "future period" means what it meant then.
-            today = (identity.loaded_at or dt.datetime.now(dt.UTC)).date()
-            handler = handler_for(name, registry, today, requested)
-            outcomes.append(
-                ingest_bytes(
-                    conn,
-                    data,
-                    name=name,
-                    handler=handler,
-                    batch_id=identity.batch_id,
-                    received_at=received_at,
-                    period=requested,
-                    replay_of=identity,
-                )
-            )
+            assert r.replay_of is not None
+            today = (r.replay_of.loaded_at or dt.datetime.now(dt.UTC)).date()
+            ctx = LandingContext(registry, today, r.requested_period)
+            outcomes += land_received(conn, [r], batch_id=r.replay_of.batch_id, ctx=ctx)
     log.info("replayed %d files for %s", len(outcomes), period)
     return outcomes

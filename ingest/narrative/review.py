@@ -23,6 +23,9 @@ from ingest.registry import Registry
 from ingest.safety import neutralise_formula, safe_filename
 from ingest.submissions.model import RowProblem, SubmissionRow
 
+REVIEW_KEYWORD = "d06:ra-soat"
+"""Written into a review workbook's document keywords, so that it is recognised when it comes back
+(office suites keep document properties when a person edits and saves the file)."""
 CONTRACT_HEADERS = ["ma_don_vi", "ky_bao_cao", "ma_chi_tieu", "ma_dich_vu", "tu_so", "mau_so", "ty_le", "ghi_chu"]
 HELPER_HEADERS = ["dong_trong_bao_cao", "do_tin_cay", "ly_do_can_ra_soat", "noi_dung_trich"]
 GUIDE = [
@@ -41,9 +44,15 @@ def review_path(file_name: str, period: str | None) -> Path:
     return data_dir() / "review" / (period or "unknown") / f"{stem}_ra_soat.xlsx"
 
 
-def write_review_workbook(path: Path, unit_code: str | None, period: str | None, problems: list[RowProblem]) -> Path:
-    """Write the statements that need a person to ``path`` (an XLSX the parser accepts back)."""
+def write_review_workbook(
+    path: Path, unit_code: str | None, period: str | None, problems: list[RowProblem], source_name: str = ""
+) -> Path:
+    """Write the statements that need a person to ``path`` (an XLSX the parser accepts back).
+
+    Each row keeps its lineage: the report it came from, its line and the sentence."""
     wb = openpyxl.Workbook()
+    wb.properties.keywords = REVIEW_KEYWORD
+    wb.properties.subject = f"Rà soát số liệu: {source_name}"
     ws = wb.active
     assert ws is not None
     ws.title = "du_lieu"
@@ -61,7 +70,7 @@ def write_review_workbook(path: Path, unit_code: str | None, period: str | None,
             r.get("numerator"),
             r.get("denominator"),
             r.get("reported_rate_pct"),
-            f"Rà soát từ báo cáo văn bản, dòng {r.get('line_no')}",
+            f"Rà soát từ báo cáo văn bản {source_name}, dòng {r.get('line_no')}".replace("  ", " "),
             r.get("line_no"),
             r.get("confidence"),
             p.reason_vi,
@@ -110,4 +119,5 @@ def after_narrative_load(
             report.unit.code if report.unit else None,
             report.header.period,
             problems,
+            name,
         )

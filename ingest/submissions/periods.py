@@ -31,10 +31,16 @@ def closed_periods(conn: psycopg.Connection[Any]) -> list[tuple[str, Any, str]]:
 
 
 def held_files(conn: psycopg.Connection[Any], period: str) -> list[tuple[int, str, str | None]]:
-    """Files loaded for ``period`` after it was closed: (file_id, file_name, unit_code)."""
+    """Files with rows for ``period`` loaded after it was closed: (file_id, file_name, unit_code).
+
+    The lock applies to each row's own month, so a file mostly about another month is held for
+    the rows it carries for this one."""
     return conn.execute(
         """select l.file_id, l.file_name, l.unit_code
-           from audit.load_ledger l join audit.period_lock k on k.period = l.period
-           where l.period = %s and l.loaded_at > k.closed_at order by l.file_id""",
+           from audit.load_ledger l join audit.period_lock k on k.period = %s
+           where l.loaded_at > k.closed_at
+             and (l.period = k.period
+                  or exists (select 1 from raw.submission_row r where r.file_id = l.file_id and r.period = k.period))
+           order by l.file_id""",
         (period,),
     ).fetchall()

@@ -28,6 +28,16 @@ create table if not exists audit.load_ledger (
 create index if not exists load_ledger_unit_period on audit.load_ledger (unit_code, period);
 -- The period the file was loaded for (`--period`, or its inbox folder), so a replay validates alike.
 alter table audit.load_ledger add column if not exists requested_period text;
+-- File-level notices (an unknown column and its nearest alias, the encoding detected), for the report.
+alter table audit.load_ledger add column if not exists notices jsonb not null default '[]';
+-- Source kinds and statuses widen over time: the checks are re-created to their current lists.
+-- 'review' is a corrected review workbook; 'failed' is a file an unexpected error stopped.
+alter table audit.load_ledger drop constraint if exists load_ledger_source_kind_check;
+alter table audit.load_ledger add constraint load_ledger_source_kind_check
+    check (source_kind in ('template', 'review', 'narrative', 'extract'));
+alter table audit.load_ledger drop constraint if exists load_ledger_status_check;
+alter table audit.load_ledger add constraint load_ledger_status_check
+    check (status in ('loaded', 'rejected', 'held', 'failed'));
 
 create table if not exists raw.submission_row (
     file_id          bigint      not null references audit.load_ledger (file_id),
@@ -71,6 +81,10 @@ create table if not exists audit.pipeline_run (
     finished_at      timestamptz,
     status           text        not null default 'running'
 );
+-- Which steps completed, why a run failed, and its summary: a run always ends success or failed.
+alter table audit.pipeline_run add column if not exists steps_done text[] not null default '{}';
+alter table audit.pipeline_run add column if not exists error text;
+alter table audit.pipeline_run add column if not exists summary jsonb;
 
 create table if not exists audit.check_result (
     run_id           text        not null,

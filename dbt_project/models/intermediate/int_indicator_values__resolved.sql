@@ -1,6 +1,7 @@
 {{ config(materialized='table') }}
 -- One value per unit x indicator x service x period: the latest file of the most trusted source
--- kind (a structured template beats a source extract, which beats a narrative report), with the
+-- kind (a structured template beats a source extract, which beats a reviewed narrative figure,
+-- which beats a narrative report as the extractor read it), with the
 -- first-reported value of that source kind kept beside it.  Window functions, no self-joins:
 -- this model is on the hot path of every mart.
 with
@@ -31,7 +32,7 @@ ranked as (
         row_number() over (
             partition by unit_code, period, indicator_code, service_code
             order by
-                case source_kind when 'template' then 1 when 'extract' then 2 else 3 end,
+                case source_kind when 'template' then 1 when 'extract' then 2 when 'review' then 3 else 4 end,
                 row_no desc
         ) as source_rank
     from with_history

@@ -16,6 +16,7 @@ final as (
         ledger.batch_id,
         ledger.source_kind,
         ledger.received_at,
+        ledger.loaded_at,
         ledger.period as file_period,
         locks.closed_at is not null and ledger.loaded_at > locks.closed_at as is_held
     from ledger

@@ -1,5 +1,8 @@
--- Every loaded value with its revision number.  For each unit, period and source kind the
--- latest effective file replaces the earlier ones as a whole; earlier files stay as revisions.
+-- Every loaded value with its revision number.  Revision rules (README, "Revisions"):
+-- * for each unit, period and source kind, the latest file replaces the earlier ones as a whole;
+--   "latest" means the latest received (then the highest file id), never the file name;
+-- * a period lock applies to each row's own month: a row for a closed month, in a file loaded
+--   after the close, is held, whatever month the rest of its file is about.
 with
 
 submission_rows as (
@@ -8,46 +11,61 @@ submission_rows as (
 
 files as (
     select * from {{ ref('int_submission_files__effective') }}
-    where not is_held
+),
+
+locks as (
+    select * from {{ ref('stg_audit__period_locks') }}
 ),
 
 rows_in_effective_files as (
     select
         submission_rows.*,
-        files.received_at
+        files.received_at as file_received_at
     from submission_rows
     inner join files
         on submission_rows.file_id = files.file_id
+    left join locks
+        on submission_rows.period = locks.period
+    where locks.closed_at is null or files.loaded_at <= locks.closed_at
 ),
 
-latest_file as (
+with_latest as (
     select
-        unit_code,
-        period,
-        source_kind,
-        max(file_id) as latest_file_id
+        *,
+        first_value(file_id) over (
+            partition by unit_code, period, source_kind
+            order by file_received_at desc, file_id desc
+        ) as latest_file_id
     from rows_in_effective_files
-    group by unit_code, period, source_kind
 ),
 
 final as (
     select
-        rows_in_effective_files.*,
+        file_id,
+        row_no,
+        unit_code,
+        period,
+        indicator_code,
+        service_code,
+        numerator,
+        denominator,
+        reported_rate_pct,
+        note,
+        flags,
+        is_numerator_above_denominator,
+        source_kind,
+        source_line,
+        snippet,
+        batch_id,
+        source_sha256,
+        loaded_at,
+        file_received_at as received_at,
         row_number() over (
-            partition by
-                rows_in_effective_files.unit_code,
-                rows_in_effective_files.period,
-                rows_in_effective_files.indicator_code,
-                rows_in_effective_files.service_code,
-                rows_in_effective_files.source_kind
-            order by rows_in_effective_files.file_id, rows_in_effective_files.row_no
+            partition by unit_code, period, indicator_code, service_code, source_kind
+            order by file_received_at, file_id, row_no
         ) as revision_no,
-        rows_in_effective_files.file_id = latest_file.latest_file_id as is_latest_file
-    from rows_in_effective_files
-    inner join latest_file
-        on rows_in_effective_files.unit_code = latest_file.unit_code
-        and rows_in_effective_files.period = latest_file.period
-        and rows_in_effective_files.source_kind = latest_file.source_kind
+        file_id = latest_file_id as is_latest_file
+    from with_latest
 )
 
 select * from final

@@ -1,0 +1,225 @@
+"""The one landing path: archive, parse, ledger, COPY, quarantine, for every source kind.
+
+A batch of received files lands in three passes:
+
+1. **receive**: each file is hashed and archived immutably under its content address before
+   anything reads it, so nothing received is ever lost;
+2. **parse**: each file is read by its adapter (:mod:`ingest.landing.adapters`), on every core
+   when the batch is large.  A file refused as a whole is ``rejected`` with its reason; an
+   unexpected error in a file marks that file ``failed`` with the error, and the batch goes on;
+3. **store**: the whole batch is written in one transaction, through one COPY stream per
+   target table (ledger, rows, quarantine).  Should that transaction fail, the batch is stored
+   again file by file, and a file that still cannot be stored is recorded as ``failed``.
+
+Every file gets a ledger row, whatever happens, with rows read = rows loaded + rows quarantined.
+Concurrent landings serialise on an advisory lock per file hash: the same bytes land once, and
+the other landing records them as duplicates.
+
+>>> with connect() as conn:
+...     outcomes = land_paths(conn, [Path("inbox/2026-03/AG.STP.csv")], batch_id="manual", ctx=ctx)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
+from io import BytesIO
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from ingest.config import archive_dir
+from ingest.landing.adapters import LandingContext, SourceKind, after_load_hooks, choose_adapter, read_all
+from ingest.landing.model import FileOutcome, Parsed, Received, ReplayIdentity
+from ingest.landing.store import Hooks, StoreError, store_batch
+from ingest.safety import safe_filename
+from ingest.submissions.model import SubmissionError
+
+log = logging.getLogger(__name__)
+
+PARALLEL_MIN_FILES = 16
+"""Below this many files, parsing in worker processes costs more than it saves."""
+BATCH_FILES = 500
+"""Files stored per transaction: bounds the memory a batch holds before its COPY."""
+
+
+# --- pass 1: receive --------------------------------------------------------------------------
+
+
+def archive_file(data: bytes, sha256: str, suffix: str) -> Path:
+    """Store ``data`` immutably under archive/<sha[:2]>/<sha><suffix>; return its path."""
+    target = archive_dir() / sha256[:2] / f"{sha256}{suffix}"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f"{target.name}.{os.getpid()}.part")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+        target.chmod(0o444)
+    return target
+
+
+def receive_bytes(
+    data: bytes,
+    name: str,
+    received_at: dt.datetime,
+    *,
+    period: str | None = None,
+    replay_of: ReplayIdentity | None = None,
+) -> Received:
+    """Hash and archive one file's bytes."""
+    file_name = safe_filename(name)
+    sha256 = hashlib.sha256(data).hexdigest()
+    archive = archive_file(data, sha256, Path(file_name).suffix.lower())
+    return Received(file_name, sha256, len(data), archive, received_at, period, replay_of)
+
+
+def receive_path(path: Path, *, period: str | None = None) -> Received:
+    """Hash and archive one file on disk; its time of receipt is its modification time."""
+    received_at = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC)
+    return receive_bytes(path.read_bytes(), path.name, received_at, period=period)
+
+
+# --- pass 2: parse ----------------------------------------------------------------------------
+
+
+def _error_text(exc: BaseException) -> str:
+    """An unexpected error in one line, for the ledger and the log (never a traceback)."""
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}"[:500]
+
+
+def parse_received(received: Received, ctx: LandingContext) -> Parsed:
+    """Read one archived file with its adapter.  Never raises."""
+    kind: SourceKind = "template"
+    try:
+        data = received.archive_path.read_bytes()
+        adapter = choose_adapter(received.name, BytesIO(data), ctx)
+        kind = adapter.kind
+        rows, problems, notices = read_all(adapter, BytesIO(data), received.name)
+        return Parsed(received, kind, "loaded", rows, problems, notices)
+    except SubmissionError as exc:
+        return Parsed(received, kind, "rejected", error=(exc.reason_code, exc.reason_vi, str(exc)))
+    except (Exception, RecursionError) as exc:  # one bad file must never stop the batch
+        log.warning("%s: unexpected error while reading: %s", received.name, _error_text(exc))
+        log.debug("traceback", exc_info=True)
+        vi = f"Lỗi hệ thống khi đọc tệp ({type(exc).__name__}); bộ phận kỹ thuật đã được ghi nhận"
+        return Parsed(received, kind, "failed", error=("internal_error", vi, _error_text(exc)))
+
+
+_WORKER_CTX: LandingContext | None = None
+
+
+def _init_worker(ctx: LandingContext) -> None:
+    global _WORKER_CTX
+    _WORKER_CTX = ctx
+
+
+def _parse_in_worker(received: Received) -> Parsed:
+    assert _WORKER_CTX is not None
+    return parse_received(received, _WORKER_CTX)
+
+
+def parse_all(files: Sequence[Received], ctx: LandingContext, *, workers: int | None = None) -> Iterator[Parsed]:
+    """Parse ``files`` in order, on ``workers`` processes (default: every core) when worth it."""
+    workers = workers or os.cpu_count() or 1
+    if workers < 2 or len(files) < PARALLEL_MIN_FILES:
+        for received in files:
+            yield parse_received(received, ctx)
+        return
+    chunk = max(1, min(64, len(files) // (workers * 8)))
+    with ProcessPoolExecutor(
+        workers, mp_context=get_context("fork"), initializer=_init_worker, initargs=(ctx,)
+    ) as pool:
+        yield from pool.map(_parse_in_worker, files, chunksize=chunk)
+
+
+# --- pass 3: store ----------------------------------------------------------------------------
+
+
+def _store(conn: psycopg.Connection[Any], parsed: list[Parsed], batch_id: str, hooks: Hooks) -> list[FileOutcome]:
+    """Store a batch in one transaction; on failure, file by file, so one file cannot sink the rest."""
+    try:
+        return store_batch(conn, parsed, batch_id, hooks)
+    except StoreError as exc:
+        log.warning("storing %d files at once failed (%s); storing them one by one", len(parsed), exc)
+    outcomes: list[FileOutcome] = []
+    for p in parsed:
+        try:
+            outcomes += store_batch(conn, [p], batch_id, hooks)
+        except StoreError as exc:
+            log.warning("%s: cannot be stored: %s", p.received.name, exc)
+            vi = "Lỗi hệ thống khi ghi dữ liệu của tệp; bộ phận kỹ thuật đã được ghi nhận"
+            failed = replace(p, status="failed", rows=[], problems=[], error=("internal_error", vi, str(exc)))
+            outcomes += store_batch(conn, [failed], batch_id)
+    return outcomes
+
+
+def land_received(
+    conn: psycopg.Connection[Any], files: Sequence[Received], *, batch_id: str, ctx: LandingContext
+) -> list[FileOutcome]:
+    """Parse and store files already received (hashed and archived), in their order."""
+    outcomes: list[FileOutcome] = []
+    pending: list[Parsed] = []
+    hooks = after_load_hooks(ctx)
+    for parsed in parse_all(files, ctx):
+        pending.append(parsed)
+        if len(pending) >= BATCH_FILES:
+            outcomes += _store(conn, pending, batch_id, hooks)
+            pending = []
+    if pending:
+        outcomes += _store(conn, pending, batch_id, hooks)
+    for o in outcomes:
+        _log_outcome(o)
+    return outcomes
+
+
+def _log_outcome(o: FileOutcome) -> None:
+    log.info(
+        "%s: %s, %d rows read, %d loaded, %d quarantined%s%s",
+        o.file_name,
+        o.status,
+        o.rows_read,
+        o.rows_loaded,
+        o.rows_quarantined,
+        " (period closed: held)" if o.held else "",
+        f" - {o.error}" if o.error else "",
+    )
+
+
+def by_receipt(files: Iterable[Received]) -> list[Received]:
+    """Files in the order they were received (then by name), so ledger ids follow receipt."""
+    return sorted(files, key=lambda r: (r.received_at, r.name))
+
+
+def land_paths(
+    conn: psycopg.Connection[Any],
+    paths: Sequence[Path],
+    *,
+    batch_id: str,
+    ctx: LandingContext,
+) -> list[FileOutcome]:
+    """Receive and land files on disk (any source kind).  A file that cannot even be read from
+    disk is reported as failed with no ledger row (there are no bytes to archive)."""
+    received = [receive_path(p, period=ctx.period) for p in paths]
+    return land_received(conn, by_receipt(received), batch_id=batch_id, ctx=ctx)
+
+
+def land_bytes(
+    conn: psycopg.Connection[Any],
+    data: bytes,
+    *,
+    name: str,
+    batch_id: str,
+    ctx: LandingContext,
+    received_at: dt.datetime | None = None,
+) -> FileOutcome:
+    """Receive and land one file's bytes (uploads, tests)."""
+    received = receive_bytes(data, name, received_at or dt.datetime.now(dt.UTC), period=ctx.period)
+    return land_received(conn, [received], batch_id=batch_id, ctx=ctx)[0]
