@@ -13,7 +13,7 @@ PERIOD ?= 2026-03
 DEMO_HISTORY ?= 2025-06 2026-02
 ENV := source $(STATE)/env.sh &&
 
-.PHONY: help install warehouse airflow smtp bootstrap demo test lint bench lock down clean
+.PHONY: help install warehouse airflow smtp bootstrap demo test lint bench lock down clean fuzz mutation
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -63,6 +63,29 @@ lock:  ## regenerate constraints.txt from a clean install
 	/tmp/d06-lock/bin/pip install --quiet '.[dev]'
 	{ echo "# Lock file: pip freeze of a fresh install of pyproject.toml [dev] on Python 3.11 (regenerate with 'make lock')."; \
 	  /tmp/d06-lock/bin/pip freeze | grep -v -E '^(d06-warehouse|-e )'; } > constraints.txt
+
+fuzz: install  ## property-based fuzzing of the submission adapters, long run (FUZZ_EXAMPLES=4000)
+	HYPOTHESIS_PROFILE=long $(BIN)/pytest -p no:cacheprovider tests/fuzz
+
+# Mutation testing (on demand, not in CI): the number formats and the row validation of the
+# submission parser, run by mutmut on a snapshot of the work tree so that edits made meanwhile
+# do not disturb it.  Settings in pyproject.toml [tool.mutmut].
+MUTATION_DIR ?= /tmp/d06-mutation
+MUTANTS ?= 'ingest.numbers.*' \
+  'ingest.submissions.parse.x_normalise_period*' 'ingest.submissions.parse.x_unit_valid_in_period*' \
+  'ingest.submissions.parse.x__number_or_text*' 'ingest.submissions.parse.x__is_negative*' \
+  'ingest.submissions.parse.x__count*' 'ingest.submissions.parse.x__vi_number*' \
+  'ingest.submissions.parse.x__flags*' 'ingest.submissions.parse.xǁ_RowCheckerǁ*' \
+  'ingest.submissions.parse.xǁ_Invalidǁ*'
+
+mutation: install  ## mutation testing (mutmut) of the number parser and row validation, on a snapshot
+	rm -rf $(MUTATION_DIR) && mkdir -p $(MUTATION_DIR)
+	git ls-files -z -co --exclude-standard | tar --null --ignore-failed-read -cf - -T - 2>/dev/null | tar -xf - -C $(MUTATION_DIR)
+	cd $(MUTATION_DIR) && $(CURDIR)/$(BIN)/mutmut run --max-children $${MUTATION_JOBS:-2} $(MUTANTS) >mutmut.log 2>&1 \
+	  || { tail -c 3000 mutmut.log; exit 1; }
+	cd $(MUTATION_DIR) && $(CURDIR)/$(BIN)/mutmut results | grep -v 'not checked' || true
+	cd $(MUTATION_DIR) && $(CURDIR)/$(BIN)/mutmut results --all true | grep -v 'not checked' \
+	  | awk -F': ' '{n[$$2]++; t++} END {for (k in n) print k ": " n[k]; print "killed " n["killed"] "/" t}'
 
 down:  ## stop the SMTP sink and the local PostgreSQL
 	-$(ENV) $(BIN)/d06 smtp-sink stop
