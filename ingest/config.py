@@ -123,6 +123,28 @@ def report_deadline_day() -> int:
     return int(os.environ.get("D06_REPORT_DEADLINE_DAY", "10"))
 
 
+def report_rows_per_unit() -> int:
+    """How many quarantined rows the quality report lists per unit (``D06_REPORT_ROWS_PER_UNIT``, default 20).
+
+    The rest are counted, and all of them are in the CSV export written next to the report.
+    """
+    value = int(os.environ.get("D06_REPORT_ROWS_PER_UNIT", "20"))
+    if value < 0:
+        raise ConfigError(f"D06_REPORT_ROWS_PER_UNIT must be 0 or more, not {value}")
+    return value
+
+
+def mail_max_bytes() -> int:
+    """The largest e-mail the report may be sent as, in bytes (``D06_MAIL_MAX_BYTES``, default 5 MB).
+
+    A larger report is sent as its summary with the path of the full report on the server.
+    """
+    value = int(os.environ.get("D06_MAIL_MAX_BYTES", "5000000"))
+    if value <= 0:
+        raise ConfigError(f"D06_MAIL_MAX_BYTES must be positive, not {value}")
+    return value
+
+
 def smtp_sink_port() -> int:
     """Port of the local SMTP sink (demo and tests): D06_SMTP_PORT, else one derived from the project path."""
     env = os.environ.get("D06_SMTP_PORT")

@@ -5,18 +5,21 @@ and units who receive it; it names units and indicators, never persons.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import jinja2
 import psycopg
 from psycopg.rows import dict_row
 
-from ingest.config import report_deadline_day
+from ingest.config import report_deadline_day, report_rows_per_unit
 from ingest.registry import NO_SERVICE, Registry, load_registry
+from ingest.safety import neutralise_formula
 from ingest.submissions.parse import COLUMNS
 from ingest.submissions.periods import held_files
 from ingest.warehouse.db import connect
@@ -32,6 +35,10 @@ class ReportData:
     generated_at: dt.datetime
     files: list[dict[str, Any]] = field(default_factory=list)
     quarantine: list[dict[str, Any]] = field(default_factory=list)
+    """One entry per unit (or per file without a unit): its first ``rows_per_unit`` rows and the total."""
+    rows_per_unit: int = field(default_factory=report_rows_per_unit)
+    quarantine_csv: Path | None = None
+    """The full quarantine export on the server, once written (see ``write_quarantine_csv``)."""
     checks: list[dict[str, Any]] = field(default_factory=list)
     submissions: dict[str, int] = field(default_factory=dict)
     late_units: list[dict[str, Any]] = field(default_factory=list)
@@ -61,7 +68,9 @@ class ReportData:
         return codes
 
 
-def _dicts(conn: psycopg.Connection[Any], query: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
+def _dicts(
+    conn: psycopg.Connection[Any], query: str, params: Mapping[str, Any] | tuple[Any, ...]
+) -> list[dict[str, Any]]:
     """The rows of ``query`` as dicts keyed by column name."""
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(query.encode(), params).fetchall()
@@ -73,9 +82,14 @@ def _unit_name(registry: Registry, code: str | None) -> str:
     return code or "(không xác định)"
 
 
-def collect(period: str, run_id: str, registry: Registry | None = None) -> ReportData:
+def collect(
+    period: str, run_id: str, registry: Registry | None = None, *, rows_per_unit: int | None = None
+) -> ReportData:
+    """Everything the report shows, read from the warehouse (the quarantine only up to ``rows_per_unit`` per unit)."""
     registry = registry or load_registry()
     data = ReportData(period=period, run_id=run_id, generated_at=dt.datetime.now(dt.UTC))
+    if rows_per_unit is not None:
+        data.rows_per_unit = rows_per_unit
     with connect() as conn:
         data.files = _dicts(
             conn,
@@ -87,69 +101,9 @@ def collect(period: str, run_id: str, registry: Registry | None = None) -> Repor
         )
         for f in data.files:
             f["unit_name"] = _unit_name(registry, f["unit_code"])
-        data.quarantine = _dicts(
-            conn,
-            """select l.file_name, l.unit_code, q.row_no, q.column_name, q.raw_value, q.reason_vi
-               from raw.quarantine q join audit.load_ledger l using (file_id)
-               where l.period = %s or (l.period is null and l.batch_id = %s)
-               order by l.file_name, q.row_no""",
-            (period, run_id),
-        )
-        for q in data.quarantine:  # officials read the column as their template names it
-            q["column_name"] = COLUMN_LABELS_VI.get(q["column_name"], q["column_name"])
-        cur = conn.execute(
-            """select check_name, description_vi, success, evaluated, unexpected, details
-               from audit.check_result where run_id = %s order by success, check_name""",
-            (run_id,),
-        )
-        for name, desc, success, evaluated, unexpected, details in cur.fetchall():
-            rows = [
-                {
-                    **r,
-                    "unit_name": _unit_name(registry, r.get("unit_code")),
-                    "indicator_name": registry.indicators[r["indicator_code"]].name_vi
-                    if r.get("indicator_code") in registry.indicators
-                    else r.get("indicator_code"),
-                    "service_name": ""
-                    if r.get("service_code") in (None, NO_SERVICE)
-                    else registry.services[r["service_code"]].name_vi
-                    if r.get("service_code") in registry.services
-                    else r.get("service_code"),
-                }
-                for r in (details or {}).get("failing_rows", [])
-                # Rows without an indicator are whole submissions: section 2 lists those units.
-                if r.get("indicator_code")
-            ]
-            data.checks.append(
-                {
-                    "check_name": name,
-                    "description_vi": desc,
-                    "success": success,
-                    "evaluated": evaluated,
-                    "unexpected": unexpected,
-                    "failing_rows": rows,
-                }
-            )
-        cur = conn.execute(
-            "select unit_code, timeliness, received_at, completeness from marts.fct_submission "
-            "where period = %s order by unit_code",
-            (period,),
-        )
-        counts = {"expected": 0, "on_time": 0, "late": 0, "missing": 0}
-        for unit_code, timeliness, received_at, completeness in cur.fetchall():
-            counts["expected"] += 1
-            counts[timeliness] += 1
-            entry = {
-                "unit_code": unit_code,
-                "unit_name": _unit_name(registry, unit_code),
-                "received_at": received_at,
-                "completeness": completeness,
-            }
-            if timeliness == "late":
-                data.late_units.append(entry)
-            elif timeliness == "missing":
-                data.missing_units.append(entry)
-        data.submissions = counts
+        data.quarantine = _quarantine_by_unit(conn, period, run_id, data.rows_per_unit, registry)
+        data.checks = _checks(conn, run_id, registry)
+        _add_submissions(conn, data, registry)
         data.narrative_findings = _dicts(
             conn,
             """select l.file_name, l.unit_code, f.line_no, f.code, f.message_vi, f.snippet
@@ -167,6 +121,172 @@ def collect(period: str, run_id: str, registry: Registry | None = None) -> Repor
     return data
 
 
+# The quarantined rows of a report: the files of the period, or of this run when a file has no period.
+# A unit's rows are grouped by the file's unit; a file without a unit is a group of its own.
+_QUARANTINE_SCOPE = """
+    scoped as (
+        select l.unit_code, case when l.unit_code is null then l.file_name end as orphan_file,
+               l.file_id, l.file_name, q.row_no, q.column_name, q.raw_value, q.reason_vi
+        from raw.quarantine q join audit.load_ledger l using (file_id)
+        where l.period = %(period)s or (l.period is null and l.batch_id = %(run_id)s)
+    )"""
+
+
+def _quarantine_by_unit(
+    conn: psycopg.Connection[Any], period: str, run_id: str, limit: int, registry: Registry
+) -> list[dict[str, Any]]:
+    """Per unit: the number of quarantined rows and the first ``limit`` of them (ranked in SQL)."""
+    params = {"period": period, "run_id": run_id, "limit": limit}
+    groups = {
+        (g["unit_code"], g["orphan_file"]): {**g, "unit_name": _unit_name(registry, g["unit_code"]), "rows": []}
+        for g in _dicts(
+            conn,
+            f"""with {_QUARANTINE_SCOPE}
+                select unit_code, orphan_file, count(*) as total from scoped
+                group by unit_code, orphan_file order by unit_code nulls last, orphan_file""",
+            params,
+        )
+    }
+    first_rows = _dicts(
+        conn,
+        f"""with {_QUARANTINE_SCOPE},
+            ranked as (
+                select *, row_number() over (
+                    partition by unit_code, orphan_file order by file_name, file_id, row_no) as rank_in_unit
+                from scoped
+            )
+            select unit_code, orphan_file, file_name, row_no, column_name, raw_value, reason_vi
+            from ranked where rank_in_unit <= %(limit)s
+            order by unit_code nulls last, orphan_file, rank_in_unit""",
+        params,
+    )
+    for q in first_rows:
+        # Officials read the column as their template names it.
+        q["column_name"] = COLUMN_LABELS_VI.get(q["column_name"], q["column_name"])
+        groups[(q["unit_code"], q["orphan_file"])]["rows"].append(q)
+    for g in groups.values():
+        g["more"] = g["total"] - len(g["rows"])
+    return list(groups.values())
+
+
+def _checks(conn: psycopg.Connection[Any], run_id: str, registry: Registry) -> list[dict[str, Any]]:
+    checks = []
+    cur = conn.execute(
+        """select check_name, description_vi, success, evaluated, unexpected, details
+           from audit.check_result where run_id = %s order by success, check_name""",
+        (run_id,),
+    )
+    for name, desc, success, evaluated, unexpected, details in cur.fetchall():
+        rows = [
+            {
+                **r,
+                "unit_name": _unit_name(registry, r.get("unit_code")),
+                "indicator_name": registry.indicators[r["indicator_code"]].name_vi
+                if r.get("indicator_code") in registry.indicators
+                else r.get("indicator_code"),
+                "service_name": ""
+                if r.get("service_code") in (None, NO_SERVICE)
+                else registry.services[r["service_code"]].name_vi
+                if r.get("service_code") in registry.services
+                else r.get("service_code"),
+            }
+            for r in (details or {}).get("failing_rows", [])
+            # Rows without an indicator are whole submissions: section 2 lists those units.
+            if r.get("indicator_code")
+        ]
+        checks.append(
+            {
+                "check_name": name,
+                "description_vi": desc,
+                "success": success,
+                "evaluated": evaluated,
+                "unexpected": unexpected,
+                "failing_rows": rows,
+            }
+        )
+    return checks
+
+
+def _add_submissions(conn: psycopg.Connection[Any], data: ReportData, registry: Registry) -> None:
+    """Counts of expected, on-time, late and missing submissions, and the late and missing units."""
+    cur = conn.execute(
+        "select unit_code, timeliness, received_at, completeness from marts.fct_submission "
+        "where period = %s order by unit_code",
+        (data.period,),
+    )
+    counts = {"expected": 0, "on_time": 0, "late": 0, "missing": 0}
+    for unit_code, timeliness, received_at, completeness in cur.fetchall():
+        counts["expected"] += 1
+        counts[timeliness] += 1
+        entry = {
+            "unit_code": unit_code,
+            "unit_name": _unit_name(registry, unit_code),
+            "received_at": received_at,
+            "completeness": completeness,
+        }
+        if timeliness == "late":
+            data.late_units.append(entry)
+        elif timeliness == "missing":
+            data.missing_units.append(entry)
+    data.submissions = counts
+
+
+QUARANTINE_CSV_HEADER_VI = ["Mã đơn vị", "Tên đơn vị", "Tệp", "Dòng", "Cột", "Giá trị", "Lý do"]
+
+
+def quarantine_csv_path(out_dir: Path, period: str, run_id: str) -> Path:
+    """Where the full quarantine export of a run's report lives: next to the report."""
+    return out_dir / f"quarantine_{period}_{_safe(run_id)}.csv"
+
+
+def write_quarantine_csv(period: str, *, run_id: str, path: Path, registry: Registry | None = None) -> int:
+    """Export every quarantined row of the report's scope to ``path``; return the number of rows.
+
+    UTF-8 with a BOM (so Excel reads the Vietnamese), Vietnamese headers, and every text cell
+    passed through ``neutralise_formula``: a cell such as ``=HYPERLINK(...)`` that a unit sent
+    cannot run when an official opens the file.  The file appears whole or not at all.
+    """
+    registry = registry or load_registry()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    try:
+        with tmp.open("w", encoding="utf-8-sig", newline="") as f:
+            n = _stream_quarantine(f, period, run_id, registry)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, path)
+    return n
+
+
+def _stream_quarantine(f: TextIO, period: str, run_id: str, registry: Registry) -> int:
+    """Write the quarantine as CSV rows, read through a server-side cursor (never all in memory)."""
+    writer = csv.writer(f)
+    writer.writerow(QUARANTINE_CSV_HEADER_VI)
+    n = 0
+    with connect() as conn, conn.cursor(name="quarantine_export") as cur:
+        cur.itersize = 5000
+        cur.execute(
+            f"""with {_QUARANTINE_SCOPE}
+                select unit_code, file_name, row_no, column_name, raw_value, reason_vi from scoped
+                order by unit_code nulls last, orphan_file, file_name, file_id, row_no""".encode(),
+            {"period": period, "run_id": run_id},
+        )
+        for unit_code, file_name, row_no, column, raw_value, reason_vi in cur:
+            cells = [
+                unit_code or "",
+                _unit_name(registry, unit_code) if unit_code else "",
+                file_name,
+                row_no,
+                COLUMN_LABELS_VI.get(column, column) if column else "",
+                "" if raw_value is None else raw_value,
+                reason_vi,
+            ]
+            writer.writerow([neutralise_formula(c) for c in cells])
+            n += 1
+    return n
+
+
 _env = jinja2.Environment(
     loader=jinja2.PackageLoader("ingest", "templates"),
     autoescape=jinja2.select_autoescape(["html", "j2"]),
@@ -179,16 +299,29 @@ _env.filters["when"] = lambda t: (
 )
 
 
-def render(data: ReportData) -> str:
-    return _env.get_template("quality_report.html.j2").render(d=data)
+def render(data: ReportData, *, compact: bool = False, report_path: Path | None = None) -> str:
+    """The report as HTML.  ``compact`` keeps the summary sections and points to ``report_path``
+    on the server for the details: the form sent when the full report is too large to e-mail."""
+    return _env.get_template("quality_report.html.j2").render(d=data, compact=compact, report_path=report_path)
+
+
+def _safe(run_id: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in run_id)
 
 
 def write_report(period: str, *, run_id: str, out_dir: Path) -> Path:
-    data = collect(period, run_id)
+    """Write the HTML report, and the full quarantine CSV when rows were quarantined; return the report's path."""
+    registry = load_registry()
+    data = collect(period, run_id, registry)
     out_dir.mkdir(parents=True, exist_ok=True)
-    safe_run = "".join(c if c.isalnum() or c in "-_" else "_" for c in run_id)
-    path = out_dir / f"bao_cao_chat_luong_{period}_{safe_run}.html"
-    path.write_text(render(data), encoding="utf-8")
+    csv_path = quarantine_csv_path(out_dir, period, run_id)
+    if data.quarantine:
+        write_quarantine_csv(period, run_id=run_id, path=csv_path, registry=registry)
+        data.quarantine_csv = csv_path
+    else:
+        csv_path.unlink(missing_ok=True)  # a rerun of the same run id must not point at stale rows
+    path = out_dir / f"bao_cao_chat_luong_{period}_{_safe(run_id)}.html"
+    path.write_text(render(data, report_path=path), encoding="utf-8")
     return path
 
 
@@ -199,17 +332,23 @@ def subject(data: ReportData) -> str:
     )
 
 
-def plain_text(data: ReportData) -> str:
+def plain_text(data: ReportData, *, report_path: Path | None = None) -> str:
+    """The summary as plain text; with ``report_path``, the form that says where the full report is."""
     s = data.submissions
-    return (
+    text = (
         f"Báo cáo chất lượng dữ liệu Đề án 06, kỳ {data.period}.\n"
         f"Tệp đã nhận: {len(data.files)}; dòng đã nạp: {data.rows_loaded}; "
         f"dòng bị cách ly: {data.rows_quarantined}.\n"
         f"Đơn vị nộp đúng hạn: {s.get('on_time', 0)}/{s.get('expected', 0)}; trễ hạn: {s.get('late', 0)}; "
         f"chưa nộp: {s.get('missing', 0)}.\n"
         f"Kiểm tra chất lượng: {len(data.checks) - data.checks_failed} đạt, {data.checks_failed} không đạt.\n"
-        "Chi tiết xem trong báo cáo HTML kèm theo thư này.\n"
     )
+    if report_path is None:
+        return text + "Chi tiết xem trong báo cáo HTML kèm theo thư này.\n"
+    text += f"Báo cáo đầy đủ quá lớn để gửi qua thư điện tử; báo cáo được lưu trên máy chủ tại: {report_path}\n"
+    if data.quarantine_csv is not None:
+        text += f"Danh sách đầy đủ các dòng bị cách ly (tệp CSV) được lưu tại: {data.quarantine_csv}\n"
+    return text
 
 
 def recipients(data: ReportData, registry: Registry) -> tuple[list[str], list[str]]:
@@ -226,12 +365,27 @@ def recipients(data: ReportData, registry: Registry) -> tuple[list[str], list[st
 
 
 def deliver_report(period: str, *, run_id: str, report_path: Path) -> dict[str, Any]:
+    """E-mail the report at ``report_path`` (or its summary, when the report is too large to send).
+
+    Raises ``ReportDeliveryError`` when the mail server cannot be reached or refuses the message;
+    the report and its CSV stay on disk.
+    """
     from ingest.reporting.mailer import send_report
 
     registry = load_registry()
     data = collect(period, run_id, registry)
+    csv_path = quarantine_csv_path(report_path.parent, period, run_id)
+    data.quarantine_csv = csv_path if csv_path.exists() else None
     to, cc = recipients(data, registry)
-    message_id = send_report(subject=subject(data), report_path=report_path, text=plain_text(data), to=to, cc=cc)
+    message_id = send_report(
+        subject=subject(data),
+        report_path=report_path,
+        text=plain_text(data),
+        short_html=render(data, compact=True, report_path=report_path),
+        short_text=plain_text(data, report_path=report_path),
+        to=to,
+        cc=cc,
+    )
     with connect() as conn:
         conn.execute(
             """insert into audit.report_delivery (run_id, period, report_path, recipients, message_id)
