@@ -3,7 +3,9 @@
 Prints ratios, not absolute targets, so the numbers mean the same on any machine:
   1. COPY (what the loader uses) against row-by-row executemany on the same rows;
   2. parsing + loading a month of submissions through the real loader, rows per second;
-  3. peak memory of parsing a large XLSX against its size on disk, and of refusing a zip bomb.
+  3. peak memory of parsing a large XLSX against its size on disk, and of refusing a zip bomb;
+  4. a national month (34 provinces) through the landing path, against naive pandas and `psql \\copy`
+     (``bench_national.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from pathlib import Path
 
 import openpyxl
 import psycopg
+
+from bench_national import bench_national
 
 from ingest.registry import load_registry
 from ingest.submissions.model import SubmissionError
@@ -137,6 +141,7 @@ def main() -> int:
             bench_copy_vs_insert(conn)
         bench_month(dsn)
     bench_parse_memory()
+    bench_national(server)
     return 0
 
 

@@ -40,9 +40,15 @@ def previous_month(day: dt.date) -> str:
     return f"{first.year:04d}-{first.month:02d}"
 
 
+PREPARE_LOCK = 0x0D06_0001
+"""Advisory-lock key that serialises :func:`prepare_warehouse`."""
+
+
 def prepare_warehouse() -> dict[str, int]:
     """Create the landing tables, the BI login (when a password is given) and reload the registries."""
     with connect() as conn:
+        # Two landings started at once must not run the DDL and the registry reload together.
+        conn.execute("select pg_advisory_xact_lock(%s)", (PREPARE_LOCK,))
         init_schema(conn)
         password = os.environ.get("D06_BI_READER_PASSWORD")
         if password:

@@ -25,7 +25,7 @@ import datetime as dt
 import hashlib
 import logging
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from io import BytesIO
@@ -113,31 +113,48 @@ def parse_received(received: Received, ctx: LandingContext) -> Parsed:
         return Parsed(received, kind, "failed", error=("internal_error", vi, _error_text(exc)))
 
 
-_WORKER_CTX: LandingContext | None = None
+def receive_and_parse(path: Path, ctx: LandingContext) -> Parsed:
+    """Receive (hash, archive) and read one file on disk; runs in a worker process.
+
+    A file that cannot be read from disk still gets a ledger row, ``failed``, keyed by its path."""
+    try:
+        received = receive_path(path, period=ctx.period)
+    except OSError as exc:
+        log.warning("%s: cannot be read from disk: %s", path.name, _error_text(exc))
+        key = hashlib.sha256(f"unreadable:{path.resolve()}:{dt.datetime.now(dt.UTC).isoformat()}".encode()).hexdigest()
+        received = Received(safe_filename(path.name), key, 0, path, dt.datetime.now(dt.UTC), ctx.period)
+        vi = "Không đọc được tệp từ hộp thư đến (quyền truy cập hoặc lỗi đĩa)"
+        return Parsed(received, "template", "failed", error=("unreadable_file", vi, _error_text(exc)))
+    return parse_received(received, ctx)
 
 
-def _init_worker(ctx: LandingContext) -> None:
-    global _WORKER_CTX
-    _WORKER_CTX = ctx
+Work = Callable[[Any, LandingContext], Parsed]
+_WORKER: tuple[Work, LandingContext] | None = None
 
 
-def _parse_in_worker(received: Received) -> Parsed:
-    assert _WORKER_CTX is not None
-    return parse_received(received, _WORKER_CTX)
+def _init_worker(work: Work, ctx: LandingContext) -> None:
+    global _WORKER
+    _WORKER = (work, ctx)
 
 
-def parse_all(files: Sequence[Received], ctx: LandingContext, *, workers: int | None = None) -> Iterator[Parsed]:
-    """Parse ``files`` in order, on ``workers`` processes (default: every core) when worth it."""
-    workers = workers or os.cpu_count() or 1
-    if workers < 2 or len(files) < PARALLEL_MIN_FILES:
-        for received in files:
-            yield parse_received(received, ctx)
+def _in_worker(item: Any) -> Parsed:
+    assert _WORKER is not None
+    work, ctx = _WORKER
+    return work(item, ctx)
+
+
+def parse_all(items: Sequence[Any], ctx: LandingContext, work: Work = parse_received) -> Iterator[Parsed]:
+    """``work`` on each item in order, on every core when the batch is large enough to gain."""
+    workers = os.cpu_count() or 1
+    if workers < 2 or len(items) < PARALLEL_MIN_FILES:
+        for item in items:
+            yield work(item, ctx)
         return
-    chunk = max(1, min(64, len(files) // (workers * 8)))
+    chunk = max(1, min(32, len(items) // (workers * 8)))
     with ProcessPoolExecutor(
-        workers, mp_context=get_context("fork"), initializer=_init_worker, initargs=(ctx,)
+        workers, mp_context=get_context("fork"), initializer=_init_worker, initargs=(work, ctx)
     ) as pool:
-        yield from pool.map(_parse_in_worker, files, chunksize=chunk)
+        yield from pool.map(_in_worker, items, chunksize=chunk)
 
 
 # --- pass 3: store ----------------------------------------------------------------------------
@@ -162,13 +179,19 @@ def _store(conn: psycopg.Connection[Any], parsed: list[Parsed], batch_id: str, h
 
 
 def land_received(
-    conn: psycopg.Connection[Any], files: Sequence[Received], *, batch_id: str, ctx: LandingContext
+    conn: psycopg.Connection[Any],
+    files: Sequence[Any],
+    *,
+    batch_id: str,
+    ctx: LandingContext,
+    work: Work = parse_received,
 ) -> list[FileOutcome]:
-    """Parse and store files already received (hashed and archived), in their order."""
+    """Parse and store files in their order: :class:`Received` files (hashed and archived), or
+    other items that ``work`` receives and parses."""
     outcomes: list[FileOutcome] = []
     pending: list[Parsed] = []
     hooks = after_load_hooks(ctx)
-    for parsed in parse_all(files, ctx):
+    for parsed in parse_all(files, ctx, work):
         pending.append(parsed)
         if len(pending) >= BATCH_FILES:
             outcomes += _store(conn, pending, batch_id, hooks)
@@ -205,10 +228,9 @@ def land_paths(
     batch_id: str,
     ctx: LandingContext,
 ) -> list[FileOutcome]:
-    """Receive and land files on disk (any source kind).  A file that cannot even be read from
-    disk is reported as failed with no ledger row (there are no bytes to archive)."""
-    received = [receive_path(p, period=ctx.period) for p in paths]
-    return land_received(conn, by_receipt(received), batch_id=batch_id, ctx=ctx)
+    """Receive and land files on disk (any source kind), in the order they were received."""
+    ordered = sorted(paths, key=lambda p: (p.stat().st_mtime, safe_filename(p.name)))  # ids follow receipt
+    return land_received(conn, ordered, batch_id=batch_id, ctx=ctx, work=receive_and_parse)
 
 
 def land_bytes(

@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from importlib import resources
+from pathlib import Path
 from typing import Any, Literal
 
 import yaml
@@ -124,6 +126,11 @@ class Registry:
 
 
 def _text(name: str) -> str:
+    """A registry file: from ``$D06_REGISTRY_DIR`` when set (a province's own registry, or the
+    benchmark's national one), else the packaged one."""
+    folder = os.environ.get("D06_REGISTRY_DIR")
+    if folder:
+        return (Path(folder) / name).read_text(encoding="utf-8")
     return resources.files("ingest.registry").joinpath(name).read_text(encoding="utf-8")
 
 

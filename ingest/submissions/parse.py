@@ -180,13 +180,20 @@ def _raw_text(value: Cell) -> str | None:
 
 def _text(value: Cell) -> str | None:
     """A cell as text to match: NFC, stripped, ``None`` when empty."""
+    if type(value) is str and value.isascii():  # the common case, and NFC leaves ASCII alone
+        return value.strip() or None
     raw = _raw_text(value)
     text = None if raw is None else _nfc(raw).strip()
     return text or None
 
 
 def _is_blank(cells: Sequence[Cell]) -> bool:
-    return all(_text(c) is None for c in cells)
+    for c in cells:
+        if c is None or (type(c) is str and (not c or c.isspace())):
+            continue
+        if _text(c) is not None:
+            return False
+    return True
 
 
 # --- headers ----------------------------------------------------------------------------------
@@ -375,7 +382,12 @@ def _require_header(found: _Header | _NoHeader, name: str) -> _Header:
 class _Record:
     row_no: int
     values: Mapping[str, Cell]
-    raw: dict[str, str | None]
+    raw_cells: Callable[[], dict[str, str | None]]
+    """The row's cell texts by header label, made only for a row that goes to quarantine."""
+
+    @property
+    def raw(self) -> dict[str, str | None]:
+        return self.raw_cells()
 
 
 class _RowCount:
@@ -403,8 +415,12 @@ def _records(header: _Header, rows: Iterator[tuple[int, list[Cell]]], name: str)
             continue
         counter.add(row_no)
         values = {column: cells[i] if i < len(cells) else None for i, column in header.columns.items()}
-        yield _Record(row_no, values, _raw_row(header.labels, cells))
+        yield _Record(row_no, values, functools.partial(_raw_row, header.labels, cells))
     counter.finish()
+
+
+def _raw_json(obj: Mapping[str, object], cells: Sequence[Cell]) -> dict[str, str | None]:
+    return {k: _raw_text(c) for k, c in zip(obj, cells, strict=True)}
 
 
 def _raw_row(labels: Sequence[str], cells: Sequence[Cell]) -> dict[str, str | None]:
@@ -838,7 +854,7 @@ def _json_records(spool: IO[bytes], name: str) -> Iterator[_Record | FileNotice]
         counter.add(index)
         yield from unknown.notices(labels)
         values = {column: cells[i] for i, column in columns.items()}
-        yield _Record(index, values, {k: _raw_text(c) for k, c in zip(obj, cells, strict=True)})
+        yield _Record(index, values, functools.partial(_raw_json, obj, cells))
     counter.finish()
 
 
@@ -1066,16 +1082,19 @@ def _count(value: Cell, column: str, limit: int = MAX_COUNT) -> int:
     number = _number_or_text(value, Reason.DATE_NOT_A_NUMBER, column)
     if _is_negative(number):
         raise _Invalid(Reason.NEGATIVE_NUMBER, column)
-    too_large = _Invalid(Reason.NUMBER_TOO_LARGE, column, limit=f"{limit:,}", limit_vi=_vi_number(limit))
     try:
         count = parse_count(number)
     except NumberTooLargeError as exc:
-        raise too_large from exc
+        raise _too_large(column, limit) from exc
     except NumberFormatError as exc:
         raise _Invalid(Reason.NOT_A_WHOLE_NUMBER, column) from exc
     if count > limit:
-        raise too_large
+        raise _too_large(column, limit)
     return count
+
+
+def _too_large(column: str, limit: int) -> _Invalid:
+    return _Invalid(Reason.NUMBER_TOO_LARGE, column, limit=f"{limit:,}", limit_vi=_vi_number(limit))
 
 
 def _vi_number(number: int | Decimal) -> str:
@@ -1083,13 +1102,41 @@ def _vi_number(number: int | Decimal) -> str:
     return f"{number:,}".translate(str.maketrans(",.", ".,"))
 
 
+@dataclass(frozen=True, slots=True)
+class _Lookups:
+    """The registry's codes, case-folded: built once per registry, not once per file."""
+
+    registry: Registry
+    units: Mapping[str, Unit]
+    indicators: Mapping[str, Indicator]
+    services: Mapping[str, str]
+
+
+_LOOKUPS: dict[int, _Lookups] = {}
+
+
+def _lookups(registry: Registry) -> _Lookups:
+    found = _LOOKUPS.get(id(registry))
+    if found is None or found.registry is not registry:
+        found = _Lookups(
+            registry,
+            {code.casefold(): unit for code, unit in registry.units.items()},
+            {code.casefold(): ind for code, ind in registry.indicators.items()},
+            {code.casefold(): code for code in registry.services},
+        )
+        _LOOKUPS.clear()  # one registry at a time; a reloaded one replaces it
+        _LOOKUPS[id(registry)] = found
+    return found
+
+
 class _RowChecker:
     """Validates records against the registry, remembering keys to find duplicates."""
 
     def __init__(self, registry: Registry, today: dt.date, expected_period: str | None) -> None:
-        self.units = {code.casefold(): unit for code, unit in registry.units.items()}
-        self.indicators = {code.casefold(): ind for code, ind in registry.indicators.items()}
-        self.services = {code.casefold(): code for code in registry.services}
+        lookups = _lookups(registry)
+        self.units = lookups.units
+        self.indicators = lookups.indicators
+        self.services = lookups.services
         self.current_month = f"{today.year:04d}-{today.month:02d}"
         self.expected_period = expected_period
         self.first_rows: dict[tuple[str, str, str, str], int] = {}

@@ -1,0 +1,120 @@
+"""A monthly run always ends success or failed, with a summary, and never with a traceback.
+
+The inbox is built by hand: three valid files, one poisoned file, one file with a value no
+column can hold.  Expected outcomes are stated from how the files were written.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+from conftest import environment
+
+from ingest.config import inbox_dir
+
+pytestmark = [pytest.mark.warehouse, pytest.mark.slow]
+PERIOD = "2026-02"
+HEADER = ["unit_code", "period", "indicator_code", "service_code", "numerator", "denominator", "reported_rate"]
+VALID_UNITS = ["AG.STP", "AG.CAT", "AG.BHXH"]
+
+
+def _csv(rows: list[list[object]]) -> bytes:
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(HEADER)
+    w.writerows(rows)
+    return out.getvalue().encode()
+
+
+def _d06(*args: str) -> subprocess.CompletedProcess[str]:
+    d06 = Path(sys.executable).parent / "d06"
+    return subprocess.run([str(d06), *args], capture_output=True, text=True, timeout=600, env=dict(os.environ))
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def inbox(warehouse_dsn: str) -> Path:
+    folder = inbox_dir() / PERIOD
+    folder.mkdir(parents=True, exist_ok=True)
+    for unit in VALID_UNITS:
+        (folder / f"{unit}.csv").write_bytes(_csv([[unit, PERIOD, "HT_SYNCED", "NA", 700, 1000, "70%"]]))
+    # Poison: JSON nested 100,000 levels deep (a RecursionError on the old main).
+    (folder / "AG.SYT.json").write_bytes(b"[" * 100_000 + b"]" * 100_000)
+    # A count no bigint holds, beside a valid row: the row is quarantined, the file loads.
+    big = _csv(
+        [
+            ["AG.SGDDT", PERIOD, "HT_SYNCED", "NA", "9" * 30, 1000, ""],
+            ["AG.SGDDT", PERIOD, "HT_SCANNED", "NA", 5, 10, ""],
+        ]
+    )
+    (folder / "AG.SGDDT.csv").write_bytes(big)
+    return folder
+
+
+def test_a_poisoned_file_fails_the_run_after_the_rest_loaded_and_the_report_went_out(
+    inbox: Path, warehouse_dsn: str, smtp_sink: object
+) -> None:
+    result = _d06("run", "--period", PERIOD, "--run-id", "poisoned")
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "run poisoned failed" in result.stderr and "1 rejected" in result.stderr
+    with psycopg.connect(warehouse_dsn) as conn:
+        ledger = dict(
+            conn.execute("select file_name, status from audit.load_ledger where batch_id = 'poisoned'").fetchall()
+        )
+        quarantined = conn.execute(
+            "select q.reason_code, q.column_name from raw.quarantine q join audit.load_ledger l using (file_id) "
+            "where l.file_name = 'AG.SGDDT.csv'"
+        ).fetchall()
+        run = conn.execute(
+            "select status, steps_done, summary->>'rows_read' from audit.pipeline_run where run_id = 'poisoned'"
+        ).fetchone()
+        facts = conn.execute(
+            "select count(*) from marts.fct_indicator_monthly where period = %s and indicator_code = 'HT_SYNCED' "
+            "and unit_code = any(%s)",
+            (PERIOD, VALID_UNITS),
+        ).fetchone()
+    assert ledger == {
+        "AG.STP.csv": "loaded",
+        "AG.CAT.csv": "loaded",
+        "AG.BHXH.csv": "loaded",
+        "AG.SYT.json": "rejected",
+        "AG.SGDDT.csv": "loaded",
+    }
+    assert quarantined == [("number_too_large", "numerator")]
+    assert run is not None and run[0] == "failed"
+    assert set(run[1]) == {"ingest", "build", "quality_gate", "render_report", "send_report"}
+    assert run[2] == "5"  # 3 valid rows + 2 rows of AG.SGDDT.csv; the rejected file has none
+    assert facts == (3,)
+    outbox = Path(os.environ["D06_OUTBOX"])
+    assert any(
+        PERIOD.replace("-", "") in p.read_text(errors="replace") or PERIOD in p.read_text(errors="replace")
+        for p in outbox.glob("*.eml")
+    )
+
+
+def test_a_mail_server_that_is_down_fails_the_run_cleanly(inbox: Path, warehouse_dsn: str) -> None:
+    with environment(D06_SMTP_HOST="127.0.0.1", D06_SMTP_PORT=str(_closed_port())):
+        result = _d06("run", "--period", PERIOD, "--run-id", "smtp-down")
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "run smtp-down failed" in result.stderr and "send_report" in result.stderr
+    with psycopg.connect(warehouse_dsn) as conn:
+        status, error, steps = conn.execute(
+            "select status, error, steps_done from audit.pipeline_run where run_id = 'smtp-down'"
+        ).fetchone()  # type: ignore[misc]
+    assert status == "failed" and error.startswith("send_report")
+    assert "send_report" not in steps and "render_report" in steps
