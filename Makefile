@@ -74,7 +74,7 @@ MUTATION_DIR ?= /tmp/d06-mutation
 MUTANTS ?= 'ingest.numbers.*' \
   'ingest.submissions.parse.x_normalise_period*' 'ingest.submissions.parse.x_unit_valid_in_period*' \
   'ingest.submissions.parse.x__number_or_text*' 'ingest.submissions.parse.x__is_negative*' \
-  'ingest.submissions.parse.x__count*' 'ingest.submissions.parse.x__vi_number*' \
+  'ingest.submissions.parse.x__count*' 'ingest.submissions.parse.x__vi_number*' 'ingest.submissions.parse.x__source_line*' \
   'ingest.submissions.parse.x__flags*' 'ingest.submissions.parse.xǁ_RowCheckerǁ*' \
   'ingest.submissions.parse.xǁ_Invalidǁ*'
 

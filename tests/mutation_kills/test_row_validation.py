@@ -165,7 +165,7 @@ def test_excel_dates_as_periods() -> None:
         assert isinstance(item, SubmissionRow) and item.period == "2026-03"
     for value in (dt.datetime(2026, 3, 1, 10, 30), dt.date(2026, 3, 15)):
         item = xlsx_row(period=value)
-        assert isinstance(item, RowProblem) and item.reason_code == "invalid_period"
+        assert isinstance(item, RowProblem) and (item.reason_code, item.column) == ("invalid_period", "period")
 
 
 # --- units, indicators, services --------------------------------------------------------------
@@ -182,7 +182,7 @@ def test_unknown_and_out_of_date_units() -> None:
     refused("unknown_unit", "unit_code", unit_code="XX.KHONG")
     problem = refused("unit_not_valid_in_period", "unit_code", unit_code="AG89")
     assert "AG89" in problem.reason_en and "2026-03" in problem.reason_en
-    assert "01/01/2000" in problem.reason_en and "30/06/2025" in problem.reason_en
+    assert "(valid 01/01/2000 – 30/06/2025)" in problem.reason_en
     problem = refused("unit_not_valid_in_period", "unit_code", period="2025-06")
     assert "01/07/2025 – …" in problem.reason_en
     assert loads(unit_code="AG89", period="2025-06").unit_code == "AG89"
@@ -381,3 +381,21 @@ def test_a_loaded_row_keeps_every_value() -> None:
         note="đã đối chiếu",
         flags=(),
     )
+
+
+# --- lineage columns of a review workbook -----------------------------------------------------
+
+
+def test_a_reviewed_figure_keeps_its_report_line_and_sentence() -> None:
+    row = loads(source_line="12", snippet="  1.363 hồ sơ trực tuyến/1.365 hồ sơ  ")
+    assert (row.source_line, row.snippet) == (12, "1.363 hồ sơ trực tuyến/1.365 hồ sơ")
+    row = loads(source_line=2_147_483_647)
+    assert row.source_line == 2_147_483_647
+    row = loads(source_line="", snippet=None)
+    assert (row.source_line, row.snippet) == (None, None)
+
+
+def test_a_report_line_must_fit_an_integer_column() -> None:
+    problem = refused("number_too_large", "source_line", source_line=2_147_483_648)
+    assert "2,147,483,647" in problem.reason_en and "2.147.483.647" in problem.reason_vi
+    refused("negative_number", "source_line", source_line="-1")
