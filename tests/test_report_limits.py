@@ -21,6 +21,8 @@ from pathlib import Path
 import psycopg
 import pytest
 from aiosmtpd.controller import Controller
+from conftest import environment
+from submissions.files import csv_bytes, row
 
 from ingest.config import SmtpSettings, inbox_dir, reports_dir
 from ingest.pipeline import build_models, ingest_period
@@ -28,8 +30,6 @@ from ingest.reporting import mailer
 from ingest.reporting.mailer import ReportDeliveryError, build_message, message_size, send_report
 from ingest.reporting.quality_report import collect, deliver_report, plain_text, render, write_report
 from ingest.reporting.smtp_sink import SmtpSink, _WriteEml
-from tests.conftest import environment
-from tests.submissions.files import csv_bytes, row
 
 pytestmark = [pytest.mark.warehouse, pytest.mark.slow]
 PERIOD = "2026-03"
