@@ -22,7 +22,6 @@ from pathlib import Path
 
 import openpyxl
 import psycopg
-
 from bench_national import bench_national
 
 from ingest.registry import load_registry

@@ -22,6 +22,7 @@ import pytest
 from ingest.landing.adapters import LandingContext, choose_adapter
 from ingest.landing.land import land_paths, receive_bytes
 from ingest.landing.model import Parsed
+from ingest.landing.spool import Spool
 from ingest.narrative.review import REVIEW_KEYWORD
 from ingest.pipeline import build_models, prepare_warehouse
 from ingest.registry import load_registry
@@ -165,16 +166,18 @@ def test_a_file_the_database_refuses_is_recorded_as_failed_and_the_batch_goes_on
     good = receive_bytes(b"good", "good.csv", dt.datetime(2026, 1, 1, tzinfo=dt.UTC), period="2025-12")
     bad = receive_bytes(b"bad", "bad.csv", dt.datetime(2026, 1, 1, tzinfo=dt.UTC), period="2025-12")
 
-    def row(n: int) -> SubmissionRow:
-        return SubmissionRow(2, "AG.STP", "2025-12", "HT_SYNCED", "NA", n, None, Decimal("1"), None)
+    def parsed(received: Any, numerator: int) -> Parsed:
+        spool = Spool.open(received.sha256, "template")
+        spool.add(SubmissionRow(2, "AG.STP", "2025-12", "HT_SYNCED", "NA", numerator, None, Decimal("1"), None))
+        return Parsed(received, "template", "loaded", spool.close())
 
     # 2**63 does not fit a bigint: PostgreSQL refuses the row (the parser would quarantine it,
     # but the store must survive whatever reaches it).
-    parsed = [Parsed(good, "template", "loaded", [row(5)]), Parsed(bad, "template", "loaded", [row(2**63)])]
+    batch = [parsed(good, 5), parsed(bad, 2**63)]
     from ingest.landing.land import _store
 
     with connect() as conn:
-        outcomes = _store(conn, parsed, "refused", lambda kind: None)
+        outcomes = _store(conn, batch, "refused", lambda kind: None)
         ledger = {
             r[0]: r[1:]
             for r in conn.execute(

@@ -23,27 +23,31 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import logging
 import os
+import tempfile
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import replace
-from io import BytesIO
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import psycopg
 
 from ingest.config import archive_dir
-from ingest.landing.adapters import LandingContext, SourceKind, after_load_hooks, choose_adapter, read_all
+from ingest.landing import spool
+from ingest.landing.adapters import LandingContext, SourceKind, after_load_hooks, choose_adapter
 from ingest.landing.model import FileOutcome, Parsed, Received, ReplayIdentity
+from ingest.landing.spool import Spool
 from ingest.landing.store import Hooks, StoreError, store_batch
 from ingest.safety import safe_filename
-from ingest.submissions.model import SubmissionError
+from ingest.submissions.model import FileNotice, RowProblem, SubmissionError, SubmissionRow
 
 log = logging.getLogger(__name__)
 
+_CHUNK = 1024 * 1024
 PARALLEL_MIN_FILES = 16
 """Below this many files, parsing in worker processes costs more than it saves."""
 BATCH_FILES = 500
@@ -55,14 +59,32 @@ BATCH_FILES = 500
 
 def archive_file(data: bytes, sha256: str, suffix: str) -> Path:
     """Store ``data`` immutably under archive/<sha[:2]>/<sha><suffix>; return its path."""
-    target = archive_dir() / sha256[:2] / f"{sha256}{suffix}"
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f"{target.name}.{os.getpid()}.part")
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
-        target.chmod(0o444)
-    return target
+    return archive_stream(io.BytesIO(data), suffix)[0]
+
+
+def archive_stream(fp: BinaryIO, suffix: str) -> tuple[Path, str, int]:
+    """Copy ``fp`` into the archive in chunks, hashing as it goes: (path, sha256, size).
+
+    Memory stays flat whatever the size; the copy is named by its content once it is whole."""
+    folder = archive_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    digest, size = hashlib.sha256(), 0
+    tmp = folder / f".incoming.{os.getpid()}.{uuid.uuid4().hex}.part"
+    try:
+        with tmp.open("wb") as out:
+            while chunk := fp.read(_CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
+                size += len(chunk)
+        sha256 = digest.hexdigest()
+        target = folder / sha256[:2] / f"{sha256}{suffix}"
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp.chmod(0o444)
+            os.replace(tmp, target)
+        return target, sha256, size
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def receive_bytes(
@@ -75,15 +97,17 @@ def receive_bytes(
 ) -> Received:
     """Hash and archive one file's bytes."""
     file_name = safe_filename(name)
-    sha256 = hashlib.sha256(data).hexdigest()
-    archive = archive_file(data, sha256, Path(file_name).suffix.lower())
-    return Received(file_name, sha256, len(data), archive, received_at, period, replay_of)
+    archive, sha256, size = archive_stream(io.BytesIO(data), Path(file_name).suffix.lower())
+    return Received(file_name, sha256, size, archive, received_at, period, replay_of)
 
 
 def receive_path(path: Path, *, period: str | None = None) -> Received:
-    """Hash and archive one file on disk; its time of receipt is its modification time."""
+    """Hash and archive one file on disk, streaming; its time of receipt is its modification time."""
     received_at = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC)
-    return receive_bytes(path.read_bytes(), path.name, received_at, period=period)
+    file_name = safe_filename(path.name)
+    with path.open("rb") as fp:
+        archive, sha256, size = archive_stream(fp, Path(file_name).suffix.lower())
+    return Received(file_name, sha256, size, archive, received_at, period)
 
 
 # --- pass 2: parse ----------------------------------------------------------------------------
@@ -96,21 +120,40 @@ def _error_text(exc: BaseException) -> str:
 
 
 def parse_received(received: Received, ctx: LandingContext) -> Parsed:
-    """Read one archived file with its adapter.  Never raises."""
+    """Read one archived file with its adapter, spooling its rows to disk.  Never raises."""
     kind: SourceKind = "template"
+    spooled: Spool | None = None
     try:
-        data = received.archive_path.read_bytes()
-        adapter = choose_adapter(received.name, BytesIO(data), ctx)
-        kind = adapter.kind
-        rows, problems, notices = read_all(adapter, BytesIO(data), received.name)
-        return Parsed(received, kind, "loaded", rows, problems, notices)
+        with received.archive_path.open("rb") as fp:
+            adapter = choose_adapter(received.name, fp, ctx)
+            kind = adapter.kind
+            spooled = Spool.open(received.sha256, kind)
+            parsed = Parsed(received, kind, "loaded", spooled)
+            keep: list[SubmissionRow | RowProblem] | None = [] if adapter.after_load else None
+            for item in adapter.read(fp, received.name):
+                if isinstance(item, FileNotice):
+                    parsed.notices.append(item)
+                    continue
+                spooled.add(item)
+                if keep is not None:
+                    keep.append(item)
+        spooled.close()
+        parsed.hook_items = keep
+        return parsed
     except SubmissionError as exc:
+        _drop(spooled)
         return Parsed(received, kind, "rejected", error=(exc.reason_code, exc.reason_vi, str(exc)))
     except (Exception, RecursionError) as exc:  # one bad file must never stop the batch
+        _drop(spooled)
         log.warning("%s: unexpected error while reading: %s", received.name, _error_text(exc))
         log.debug("traceback", exc_info=True)
         vi = f"Lỗi hệ thống khi đọc tệp ({type(exc).__name__}); bộ phận kỹ thuật đã được ghi nhận"
         return Parsed(received, kind, "failed", error=("internal_error", vi, _error_text(exc)))
+
+
+def _drop(spooled: Spool | None) -> None:
+    if spooled is not None:
+        spooled.remove()
 
 
 def receive_and_parse(path: Path, ctx: LandingContext) -> Parsed:
@@ -132,9 +175,10 @@ Work = Callable[[Any, LandingContext], Parsed]
 _WORKER: tuple[Work, LandingContext] | None = None
 
 
-def _init_worker(work: Work, ctx: LandingContext) -> None:
+def _init_worker(work: Work, ctx: LandingContext, spool_folder: Path) -> None:
     global _WORKER
     _WORKER = (work, ctx)
+    spool.use_folder(spool_folder)
 
 
 def _in_worker(item: Any) -> Parsed:
@@ -143,16 +187,19 @@ def _in_worker(item: Any) -> Parsed:
     return work(item, ctx)
 
 
-def parse_all(items: Sequence[Any], ctx: LandingContext, work: Work = parse_received) -> Iterator[Parsed]:
+def parse_all(
+    items: Sequence[Any], ctx: LandingContext, work: Work = parse_received, *, spool_folder: Path
+) -> Iterator[Parsed]:
     """``work`` on each item in order, on every core when the batch is large enough to gain."""
     workers = os.cpu_count() or 1
     if workers < 2 or len(items) < PARALLEL_MIN_FILES:
+        spool.use_folder(spool_folder)
         for item in items:
             yield work(item, ctx)
         return
     chunk = max(1, min(32, len(items) // (workers * 8)))
     with ProcessPoolExecutor(
-        workers, mp_context=get_context("fork"), initializer=_init_worker, initargs=(work, ctx)
+        workers, mp_context=get_context("fork"), initializer=_init_worker, initargs=(work, ctx, spool_folder)
     ) as pool:
         yield from pool.map(_in_worker, items, chunksize=chunk)
 
@@ -161,7 +208,19 @@ def parse_all(items: Sequence[Any], ctx: LandingContext, work: Work = parse_rece
 
 
 def _store(conn: psycopg.Connection[Any], parsed: list[Parsed], batch_id: str, hooks: Hooks) -> list[FileOutcome]:
-    """Store a batch in one transaction; on failure, file by file, so one file cannot sink the rest."""
+    """Store a batch in one transaction; on failure, file by file, so one file cannot sink the rest.
+
+    The batch's spool files are removed afterwards, whatever happened."""
+    try:
+        return _store_or_retry(conn, parsed, batch_id, hooks)
+    finally:
+        for p in parsed:
+            p.discard()
+
+
+def _store_or_retry(
+    conn: psycopg.Connection[Any], parsed: list[Parsed], batch_id: str, hooks: Hooks
+) -> list[FileOutcome]:
     try:
         return store_batch(conn, parsed, batch_id, hooks)
     except StoreError as exc:
@@ -173,8 +232,9 @@ def _store(conn: psycopg.Connection[Any], parsed: list[Parsed], batch_id: str, h
         except StoreError as exc:
             log.warning("%s: cannot be stored: %s", p.received.name, exc)
             vi = "Lỗi hệ thống khi ghi dữ liệu của tệp; bộ phận kỹ thuật đã được ghi nhận"
-            failed = replace(p, status="failed", rows=[], problems=[], error=("internal_error", vi, str(exc)))
-            outcomes += store_batch(conn, [failed], batch_id)
+            p.discard()
+            p.status, p.error = "failed", ("internal_error", vi, str(exc))
+            outcomes += store_batch(conn, [p], batch_id)
     return outcomes
 
 
@@ -191,13 +251,14 @@ def land_received(
     outcomes: list[FileOutcome] = []
     pending: list[Parsed] = []
     hooks = after_load_hooks(ctx)
-    for parsed in parse_all(files, ctx, work):
-        pending.append(parsed)
-        if len(pending) >= BATCH_FILES:
+    with tempfile.TemporaryDirectory(prefix="d06-spool-") as folder:
+        for parsed in parse_all(files, ctx, work, spool_folder=Path(folder)):
+            pending.append(parsed)
+            if len(pending) >= BATCH_FILES:
+                outcomes += _store(conn, pending, batch_id, hooks)
+                pending = []
+        if pending:
             outcomes += _store(conn, pending, batch_id, hooks)
-            pending = []
-    if pending:
-        outcomes += _store(conn, pending, batch_id, hooks)
     for o in outcomes:
         _log_outcome(o)
     return outcomes
@@ -229,7 +290,7 @@ def land_paths(
     ctx: LandingContext,
 ) -> list[FileOutcome]:
     """Receive and land files on disk (any source kind), in the order they were received."""
-    ordered = sorted(paths, key=lambda p: (p.stat().st_mtime, safe_filename(p.name)))  # ids follow receipt
+    ordered = sorted(paths, key=lambda p: (p.stat().st_mtime, p.name))  # ledger ids follow receipt
     return land_received(conn, ordered, batch_id=batch_id, ctx=ctx, work=receive_and_parse)
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from ingest.landing.adapters import SourceKind
+from ingest.landing.spool import Spool
 from ingest.submissions.model import FileNotice, RowProblem, SubmissionRow
 
 Status = Literal["loaded", "duplicate", "rejected", "failed"]
@@ -38,28 +38,49 @@ class Received:
 
 @dataclass
 class Parsed:
-    """What reading one received file gave: its rows, problems and notices, or why it failed."""
+    """What reading one received file gave, or why it failed.
+
+    Rows and problems are not held in memory: the reader writes them, as COPY text, to spool
+    files (:mod:`ingest.landing.spool`) that the store streams into the warehouse.  What the
+    ledger needs (counts, the unit and month most rows are about, every row's month) is kept.
+    """
 
     received: Received
     source_kind: SourceKind
     status: Status
-    rows: list[SubmissionRow] = field(default_factory=list)
-    problems: list[RowProblem] = field(default_factory=list)
+    spool: Spool | None = None
     notices: list[FileNotice] = field(default_factory=list)
     error: tuple[str, str, str] | None = None
     """(reason code, Vietnamese, English) for a rejected or failed file."""
+    hook_items: list[SubmissionRow | RowProblem] | None = None
+    """Rows and problems, kept only for a source kind whose after-load hook needs them."""
+
+    @property
+    def rows_loaded(self) -> int:
+        return self.spool.rows if self.spool else 0
+
+    @property
+    def rows_quarantined(self) -> int:
+        return self.spool.problems if self.spool else 0
 
     @property
     def unit_code(self) -> str | None:
-        return _dominant(r.unit_code for r in self.rows)
+        return self.spool.unit_code if self.spool else None
 
     @property
     def period(self) -> str | None:
-        return _dominant(r.period for r in self.rows) or self.received.requested_period
+        return (self.spool.period if self.spool else None) or self.received.requested_period
 
     @property
-    def row_periods(self) -> set[str]:
-        return {r.period for r in self.rows}
+    def row_periods(self) -> frozenset[str]:
+        return self.spool.periods if self.spool else frozenset()
+
+    def discard(self) -> None:
+        """Forget the rows (a file that failed after reading): delete its spool files."""
+        if self.spool:
+            self.spool.remove()
+        self.spool = None
+        self.hook_items = None
 
 
 @dataclass(frozen=True)
@@ -82,10 +103,3 @@ class FileOutcome:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _dominant(values: Iterable[str]) -> str | None:
-    counts: dict[str, int] = {}
-    for v in values:
-        counts[v] = counts.get(v, 0) + 1
-    return max(counts, key=lambda k: counts[k]) if counts else None

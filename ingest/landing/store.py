@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from ingest.landing.adapters import AfterLoad, SourceKind
 from ingest.landing.model import FileOutcome, Parsed
+from ingest.landing.spool import QUARANTINE_COLUMNS, ROW_COLUMNS, copy_field, prefixed_lines
 from ingest.warehouse.db import copy_rows
 
 log = logging.getLogger(__name__)
@@ -46,39 +48,13 @@ LEDGER_COLUMNS = [
     "requested_period",
     "notices",
 ]
-ROW_COLUMNS = [
-    "file_id",
-    "row_no",
-    "unit_code",
-    "period",
-    "indicator_code",
-    "service_code",
-    "numerator",
-    "denominator",
-    "reported_rate",
-    "note",
-    "flags",
-    "source_kind",
-    "source_line",
-    "snippet",
-    "batch_id",
-    "source_sha256",
-]
-QUARANTINE_COLUMNS = [
-    "file_id",
-    "row_no",
-    "column_name",
-    "raw_value",
-    "reason_code",
-    "reason_vi",
-    "reason_en",
-    "raw_row",
-    "batch_id",
-]
 
 
 Hooks = Callable[[SourceKind], AfterLoad | None]
 """The hook to run after a file of a source kind is stored, if any."""
+
+
+_COPY_BUFFER = 1024 * 1024
 
 
 class StoreError(RuntimeError):
@@ -143,9 +119,9 @@ def _ledger_row(p: Parsed, file_id: int, batch_id: str, now: Any) -> tuple[Any, 
         r.received_at,
         replay.loaded_at if replay and replay.loaded_at else now,
         p.status,
-        len(p.rows) + len(p.problems),
-        len(p.rows),
-        len(p.problems),
+        p.rows_loaded + p.rows_quarantined,
+        p.rows_loaded,
+        p.rows_quarantined,
         code,
         vi,
         en,
@@ -155,36 +131,28 @@ def _ledger_row(p: Parsed, file_id: int, batch_id: str, now: Any) -> tuple[Any, 
     )
 
 
-def _submission_rows(parsed: list[Parsed], ids: list[int], batch_id: str) -> Iterator[tuple[Any, ...]]:
-    for p, file_id in zip(parsed, ids, strict=True):
-        batch = p.received.replay_of.batch_id if p.received.replay_of else batch_id
-        for r in p.rows:
-            yield (
-                file_id,
-                r.row_no,
-                r.unit_code,
-                r.period,
-                r.indicator_code,
-                r.service_code,
-                r.numerator,
-                r.denominator,
-                r.reported_rate,
-                r.note,
-                list(r.flags),
-                p.source_kind,
-                r.source_line,
-                r.snippet,
-                batch,
-                p.received.sha256,
-            )
-
-
-def _quarantine_rows(parsed: list[Parsed], ids: list[int], batch_id: str) -> Iterator[tuple[Any, ...]]:
-    for p, file_id in zip(parsed, ids, strict=True):
-        batch = p.received.replay_of.batch_id if p.received.replay_of else batch_id
-        for q in p.problems:
-            raw_row = json.dumps(q.raw_row, ensure_ascii=False)
-            yield (file_id, q.row_no, q.column, q.raw_value, q.reason_code, q.reason_vi, q.reason_en, raw_row, batch)
+def _copy_spooled(
+    conn: psycopg.Connection[Any], table: str, columns: list[str], parsed: list[Parsed], ids: list[int], batch_id: str
+) -> None:
+    """Stream every file's spooled lines into one COPY, each prefixed with its file id and batch."""
+    stmt = sql.SQL("copy {} ({}) from stdin").format(
+        sql.Identifier(*table.split(".", 1)), sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    buffer = bytearray()
+    with conn.cursor() as cur, cur.copy(stmt) as copy:
+        for p, file_id in zip(parsed, ids, strict=True):
+            where = p.spool.lines("rows" if table == "raw.submission_row" else "problems") if p.spool else None
+            if where is None:
+                continue
+            batch = p.received.replay_of.batch_id if p.received.replay_of else batch_id
+            prefix = f"{file_id}\t{copy_field(batch)}\t".encode()
+            for chunk in prefixed_lines(where, prefix):
+                buffer += chunk
+                if len(buffer) >= _COPY_BUFFER:  # one round trip per megabyte, not per file
+                    copy.write(buffer)
+                    buffer = bytearray()
+        if buffer:
+            copy.write(buffer)
 
 
 def _closed_periods(conn: psycopg.Connection[Any]) -> set[str]:
@@ -196,7 +164,7 @@ def _after_load(conn: psycopg.Connection[Any], parsed: list[Parsed], ids: list[i
     for p, file_id in zip(parsed, ids, strict=True):
         hook = hooks(p.source_kind)
         if hook is not None and p.status == "loaded":
-            hook(conn, file_id, p.received.name, p.received.archive_path.read_bytes(), [*p.rows, *p.problems])
+            hook(conn, file_id, p.received.name, p.received.archive_path.read_bytes(), p.hook_items or [])
 
 
 def _outcome(p: Parsed, file_id: int | None, closed: set[str], status: str | None = None) -> FileOutcome:
@@ -209,9 +177,9 @@ def _outcome(p: Parsed, file_id: int | None, closed: set[str], status: str | Non
         p.source_kind,
         p.unit_code,
         p.period,
-        len(p.rows) + len(p.problems),
-        len(p.rows),
-        len(p.problems),
+        p.rows_loaded + p.rows_quarantined,
+        p.rows_loaded,
+        p.rows_quarantined,
         held=bool(p.row_periods & closed),
         error=en if code else None,
         warnings=sum(n.severity == "warning" for n in p.notices),
@@ -229,8 +197,8 @@ def store_batch(
             (now,) = conn.execute("select now()").fetchone()  # type: ignore[misc]
             ledger = (_ledger_row(p, i, batch_id, now) for p, i in zip(fresh, ids, strict=True))
             copy_rows(conn, "audit.load_ledger", LEDGER_COLUMNS, ledger)
-            copy_rows(conn, "raw.submission_row", ROW_COLUMNS, _submission_rows(fresh, ids, batch_id))
-            copy_rows(conn, "raw.quarantine", QUARANTINE_COLUMNS, _quarantine_rows(fresh, ids, batch_id))
+            _copy_spooled(conn, "raw.submission_row", ROW_COLUMNS, fresh, ids, batch_id)
+            _copy_spooled(conn, "raw.quarantine", QUARANTINE_COLUMNS, fresh, ids, batch_id)
             _after_load(conn, fresh, ids, hooks)
             closed = _closed_periods(conn)
     except psycopg.Error as exc:

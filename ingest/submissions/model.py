@@ -33,6 +33,11 @@ class SubmissionRow:
     snippet: str | None = None
     """For a figure extracted from a narrative report: the sentence it came from."""
 
+    def __reduce__(self) -> tuple[type[SubmissionRow], tuple[object, ...]]:
+        # Rows cross process boundaries by the thousand: one constructor call each, not a
+        # setattr per field (the default for slotted dataclasses).
+        return (SubmissionRow, tuple(getattr(self, f) for f in self.__slots__))
+
 
 @dataclass(frozen=True, slots=True)
 class RowProblem:
@@ -45,6 +50,9 @@ class RowProblem:
     reason_vi: str
     reason_en: str
     raw_row: dict[str, str | None] = field(default_factory=dict)
+
+    def __reduce__(self) -> tuple[type[RowProblem], tuple[object, ...]]:
+        return (RowProblem, tuple(getattr(self, f) for f in self.__slots__))
 
 
 class SubmissionError(Exception):

@@ -180,6 +180,8 @@ def _raw_text(value: Cell) -> str | None:
 
 def _text(value: Cell) -> str | None:
     """A cell as text to match: NFC, stripped, ``None`` when empty."""
+    if value is None:
+        return None
     if type(value) is str and value.isascii():  # the common case, and NFC leaves ASCII alone
         return value.strip() or None
     raw = _raw_text(value)
@@ -1079,6 +1081,8 @@ def _is_negative(value: int | float | str) -> bool:
 
 def _count(value: Cell, column: str, limit: int = MAX_COUNT) -> int:
     """A non-negative whole number that fits the warehouse column (``bigint`` unless ``limit``)."""
+    if type(value) is str and len(value) < 19 and value.isascii() and value.isdigit() and int(value) <= limit:
+        return int(value)  # plain digits within the limit: the common case, without the general parse
     number = _number_or_text(value, Reason.DATE_NOT_A_NUMBER, column)
     if _is_negative(number):
         raise _Invalid(Reason.NEGATIVE_NUMBER, column)
@@ -1140,6 +1144,9 @@ class _RowChecker:
         self.current_month = f"{today.year:04d}-{today.month:02d}"
         self.expected_period = expected_period
         self.first_rows: dict[tuple[str, str, str, str], int] = {}
+        self.valid_units: dict[tuple[str, str], bool] = {}
+        self.periods: dict[str, str] = {}
+        """Whether a unit exists in a month: asked once per unit and month, not once per row."""
 
     def __call__(self, record: _Record) -> SubmissionRow | RowProblem:
         try:
@@ -1161,12 +1168,13 @@ class _RowChecker:
         for column, value in values.items():
             if isinstance(value, _Formula):
                 raise _Invalid(Reason.FORMULA_WITHOUT_VALUE, column)
+        texts = {c.name: _text(values.get(c.name)) for c in _REQUIRED}
         for required in _REQUIRED:
-            if _text(values.get(required.name)) is None:
+            if texts[required.name] is None:
                 raise _Invalid(Reason.MISSING_VALUE, required.name)
         period = self._period(values["period"])
-        unit = self._unit(_text(values["unit_code"]) or "", period)
-        indicator = self._indicator(_text(values["indicator_code"]) or "")
+        unit = self._unit(texts["unit_code"] or "", period)
+        indicator = self._indicator(texts["indicator_code"] or "")
         service = self._service(_text(values.get("service_code")), indicator)
         key = (unit.code, period, indicator.code, service)
         first_row = self.first_rows.setdefault(key, record.row_no)
@@ -1199,21 +1207,31 @@ class _RowChecker:
             else:
                 raise _Invalid(Reason.INVALID_PERIOD, "period")
         else:
-            try:
-                period = normalise_period(_text(value) or "")
-            except ValueError as exc:
-                raise _Invalid(Reason.INVALID_PERIOD, "period") from exc
+            period = self._period_text(_text(value) or "")
         if self.expected_period and period != self.expected_period:
             raise _Invalid(Reason.PERIOD_MISMATCH, "period", period=period, expected=self.expected_period)
         if period >= self.current_month:
             raise _Invalid(Reason.FUTURE_PERIOD, "period", period=period)
         return period
 
+    def _period_text(self, text: str) -> str:
+        """A written month, normalised; remembered, as a file repeats it on every row."""
+        period = self.periods.get(text)
+        if period is None:
+            try:
+                period = self.periods[text] = normalise_period(text)
+            except ValueError as exc:
+                raise _Invalid(Reason.INVALID_PERIOD, "period") from exc
+        return period
+
     def _unit(self, code: str, period: str) -> Unit:
         unit = self.units.get(code.casefold())
         if unit is None:
             raise _Invalid(Reason.UNKNOWN_UNIT, "unit_code")
-        if not unit_valid_in_period(unit, period):
+        valid = self.valid_units.get((unit.code, period))
+        if valid is None:
+            valid = self.valid_units[(unit.code, period)] = unit_valid_in_period(unit, period)
+        if not valid:
             until = unit.valid_to.strftime("%d/%m/%Y") if unit.valid_to else "…"
             raise _Invalid(
                 Reason.UNIT_NOT_VALID_IN_PERIOD,

@@ -47,8 +47,10 @@ class Reason(Enum):
     )
     UNSUPPORTED_FORMAT = (
         "unsupported_format",
-        "Không hỗ trợ định dạng tệp “{extension}”; hãy nộp tệp .xlsx, .csv hoặc .json",
-        "Unsupported file format “{extension}”: submit .xlsx, .csv or .json",
+        "Không hỗ trợ định dạng tệp “{extension}”; hãy nộp tệp .xlsx, .csv, .json (mẫu báo cáo) "
+        "hoặc .docx, .pdf, .txt (báo cáo văn bản)",
+        "Unsupported file format “{extension}”: submit .xlsx, .csv, .json (the template) "
+        "or .docx, .pdf, .txt (a written report)",
     )
     CONTENT_MISMATCH = (
         "content_mismatch",

@@ -39,8 +39,11 @@ alter table audit.load_ledger drop constraint if exists load_ledger_status_check
 alter table audit.load_ledger add constraint load_ledger_status_check
     check (status in ('loaded', 'rejected', 'held', 'failed'));
 
+-- The landing tables have no foreign key to the ledger: only the landing path writes them, in
+-- the same transaction as the ledger rows, and a per-row foreign-key check would cost more than
+-- the COPY itself.  dbt tests the relationship (stg_raw__* file_id -> stg_audit__load_ledger).
 create table if not exists raw.submission_row (
-    file_id          bigint      not null references audit.load_ledger (file_id),
+    file_id          bigint      not null,
     row_no           integer     not null,
     unit_code        text        not null,
     period           text        not null,
@@ -61,7 +64,7 @@ create table if not exists raw.submission_row (
 );
 
 create table if not exists raw.quarantine (
-    file_id          bigint      not null references audit.load_ledger (file_id),
+    file_id          bigint      not null,
     row_no           integer     not null,
     column_name      text,
     raw_value        text,
@@ -73,6 +76,9 @@ create table if not exists raw.quarantine (
     quarantined_at   timestamptz not null default now(),
     primary key (file_id, row_no)
 );
+
+alter table raw.submission_row drop constraint if exists submission_row_file_id_fkey;
+alter table raw.quarantine drop constraint if exists quarantine_file_id_fkey;
 
 create table if not exists audit.pipeline_run (
     run_id           text primary key,
