@@ -5,7 +5,8 @@ Prints ratios, not absolute targets, so the numbers mean the same on any machine
   2. parsing + loading a month of submissions through the real loader, rows per second;
   3. peak memory of parsing a large XLSX against its size on disk, and of refusing a zip bomb;
   4. a national month (34 provinces) through the landing path, against naive pandas and `psql \\copy`
-     (``bench_national.py``).
+     (``bench_national.py``);
+  5. peak memory of the landing path's reading pass on the worst inputs, against 300 MB (``bench_memory.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import openpyxl
 import psycopg
+from bench_memory import bench_memory
 from bench_national import bench_national
 
 from ingest.registry import load_registry
@@ -141,6 +143,7 @@ def main() -> int:
         bench_month(dsn)
     bench_parse_memory()
     bench_national(server)
+    bench_memory()
     return 0
 
 
