@@ -61,6 +61,9 @@ def inbox(warehouse_dsn: str) -> Path:
         ]
     )
     (folder / "AG.SGDDT.csv").write_bytes(big)
+    # A typo in an optional header ("Mẫu  sồ" for "Mẫu số"): the file loads, with a warning.
+    typo = "Mã đơn vị,Kỳ báo cáo,Mã chỉ tiêu,Mã dịch vụ,Tử số,Mẫu  sồ\nAG.SNV,02/2026,HT_SYNCED,NA,40,50\n"
+    (folder / "AG.SNV.csv").write_bytes(typo.encode())
     return folder
 
 
@@ -93,12 +96,23 @@ def test_a_poisoned_file_fails_the_run_after_the_rest_loaded_and_the_report_went
         "AG.BHXH.csv": "loaded",
         "AG.SYT.json": "rejected",
         "AG.SGDDT.csv": "loaded",
+        "AG.SNV.csv": "loaded",
     }
     assert quarantined == [("number_too_large", "numerator")]
     assert run is not None and run[0] == "failed"
     assert set(run[1]) == {"ingest", "build", "quality_gate", "render_report", "send_report"}
-    assert run[2] == "5"  # 3 valid rows + 2 rows of AG.SGDDT.csv; the rejected file has none
+    assert run[2] == "6"  # 3 valid rows + 2 rows of AG.SGDDT.csv + 1 of AG.SNV.csv; the rejected file has none
     assert facts == (3,)
+    with psycopg.connect(warehouse_dsn) as conn:
+        (notices,) = conn.execute("select notices from audit.load_ledger where file_name = 'AG.SNV.csv'").fetchone()  # type: ignore[misc]
+        (denominator,) = conn.execute(
+            "select denominator from raw.submission_row r join audit.load_ledger l using (file_id) "
+            "where l.file_name = 'AG.SNV.csv'"
+        ).fetchone()  # type: ignore[misc]
+    assert denominator is None  # the column was not recognised, so nothing was guessed ...
+    unknown = [n for n in notices if n["code"] == "unknown_column"]
+    assert len(unknown) == 1 and unknown[0]["severity"] == "warning"  # ... but the unit is told
+    assert "Mẫu  sồ" in unknown[0]["message_vi"] and "Mẫu số" in unknown[0]["message_vi"]
     outbox = Path(os.environ["D06_OUTBOX"])
     assert any(
         PERIOD.replace("-", "") in p.read_text(errors="replace") or PERIOD in p.read_text(errors="replace")

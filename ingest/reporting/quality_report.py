@@ -65,6 +65,9 @@ class ReportData:
         codes |= {f["unit_code"] for f in self.narrative_findings if f.get("unit_code")}
         codes |= {r["unit_code"] for c in self.checks for r in c["failing_rows"] if r.get("unit_code")}
         codes |= {u["unit_code"] for u in self.late_units + self.missing_units}
+        codes |= {
+            f["unit_code"] for f in self.files if f.get("unit_code") and (f.get("warnings") or f["status"] != "loaded")
+        }
         return codes
 
 
@@ -94,13 +97,14 @@ def collect(
         data.files = _dicts(
             conn,
             """select file_id, file_name, unit_code, status, rows_read, rows_loaded, rows_quarantined,
-                      error_vi, received_at
+                      error_vi, received_at, notices
                from audit.load_ledger where period = %s or (period is null and batch_id = %s)
                order by file_name""",
             (period, run_id),
         )
         for f in data.files:
             f["unit_name"] = _unit_name(registry, f["unit_code"])
+            f["warnings"] = [n["message_vi"] for n in f.get("notices") or [] if n.get("severity") == "warning"]
         data.quarantine = _quarantine_by_unit(conn, period, run_id, data.rows_per_unit, registry)
         data.checks = _checks(conn, run_id, registry)
         _add_submissions(conn, data, registry)
