@@ -87,14 +87,16 @@ def d06_monthly_load() -> None:
 
         return send(period, run_id=str(run_id), report_path=report_path)
 
-    @task(trigger_rule=TriggerRule.ALL_DONE)
+    @task(trigger_rule=TriggerRule.ALL_DONE, retries=0)
     def finish(run_id: str | None = None) -> dict:
         """Always runs: ends the run as success or failed with its summary (fails the DAG run if failed)."""
-        from ingest.pipeline import RunFailed, finish_run, summary_line
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from ingest.pipeline import finish_run, summary_line
 
         summary = finish_run(str(run_id))
         if summary["status"] != "success":
-            raise RunFailed(summary_line(summary))
+            raise AirflowFailException(summary_line(summary))  # no retry: the outcome is final
         return summary
 
     period = resolve_period()

@@ -67,10 +67,6 @@ STEPS = ("ingest", "build", "quality_gate", "render_report", "send_report")
 """The steps a monthly run must complete to succeed."""
 
 
-class RunFailed(RuntimeError):
-    """A monthly run ended ``failed``; the message is its one-line summary."""
-
-
 def start_run(run_id: str, period: str) -> None:
     with connect() as conn:
         conn.execute(

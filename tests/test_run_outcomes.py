@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import socket
 import subprocess
@@ -132,3 +133,31 @@ def test_a_mail_server_that_is_down_fails_the_run_cleanly(inbox: Path, warehouse
         ).fetchone()  # type: ignore[misc]
     assert status == "failed" and error.startswith("send_report")
     assert "send_report" not in steps and "render_report" in steps
+
+
+def test_the_dag_run_fails_after_the_report_when_a_file_is_poisoned(warehouse_dsn: str, smtp_sink: object) -> None:
+    period = "2026-01"
+    folder = inbox_dir() / period
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "AG.STP.csv").write_bytes(_csv([["AG.STP", period, "HT_SYNCED", "NA", 600, 1000, "60%"]]))
+    (folder / "AG.CAT.json").write_bytes(b"[" * 100_000 + b"]" * 100_000)
+    airflow = Path(sys.executable).parent / "airflow"
+    result = subprocess.run(
+        [str(airflow), "dags", "test", "d06_monthly_load", "--conf", json.dumps({"period": period})],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=dict(os.environ),
+    )
+    assert result.returncode != 0
+    with psycopg.connect(warehouse_dsn) as conn:
+        status, steps, summary = conn.execute(
+            "select status, steps_done, summary from audit.pipeline_run where period = %s", (period,)
+        ).fetchone()  # type: ignore[misc]
+        ledger = dict(
+            conn.execute("select file_name, status from audit.load_ledger where period = %s", (period,)).fetchall()
+        )
+    assert status == "failed"
+    assert set(steps) == {"ingest", "build", "quality_gate", "render_report", "send_report"}  # the report went out
+    assert ledger == {"AG.STP.csv": "loaded", "AG.CAT.json": "rejected"}
+    assert (summary["loaded"], summary["rejected"], summary["rows_loaded"]) == (1, 1, 1)
