@@ -19,7 +19,9 @@ def period_summary(period: str) -> dict[str, Any]:
             (period,),
         ).fetchone()
         run = conn.execute(
-            "select run_id from audit.pipeline_run where period = %s order by started_at desc limit 1", (period,)
+            "select run_id, status, summary->'problems' from audit.pipeline_run where period = %s "
+            "order by started_at desc limit 1",
+            (period,),
         ).fetchone()
         run_id = run[0] if run else None
         passed, failed = conn.execute(  # type: ignore[misc]
@@ -46,6 +48,8 @@ def period_summary(period: str) -> dict[str, Any]:
     return {
         "period": period,
         "run_id": run_id,
+        "run_status": run[1] if run else None,
+        "run_problems": (run[2] or []) if run else [],
         "files": files,
         "files_rejected": rejected,
         "units": units,
@@ -63,7 +67,9 @@ def period_summary(period: str) -> dict[str, Any]:
 
 def print_summary(period: str) -> int:
     s = period_summary(period)
-    print(f"\nĐề án 06 monthly load — period {s['period']} (run {s['run_id']})")
+    print(f"\nĐề án 06 monthly load — period {s['period']} (run {s['run_id']}: {s['run_status']})")
+    for problem in s["run_problems"]:
+        print(f"  run problem        {problem}")
     print(f"  files loaded       {s['files']} from {s['units']} units ({s['files_rejected']} rejected)")
     print(
         f"  rows               {s['rows_read']} read = {s['rows_loaded']} loaded + {s['rows_quarantined']} quarantined"

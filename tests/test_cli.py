@@ -32,3 +32,14 @@ def test_a_malformed_period_is_a_usage_error(capsys: pytest.CaptureFixture[str])
         d06(["summary", "--period", "03/2026x"])
     assert exc.value.code == 2
     assert "YYYY-MM" in capsys.readouterr().err
+
+
+@pytest.mark.warehouse
+def test_an_unexpected_error_is_one_line_not_a_traceback(
+    warehouse_dsn: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A fresh database has no marts yet: the summary cannot be read.
+    assert d06(["summary", "--period", "2026-03"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.startswith("error: UndefinedTable:") and err.count("\n") == 1
