@@ -20,7 +20,7 @@ import psycopg
 import pytest
 
 from ingest.landing.adapters import LandingContext, choose_adapter
-from ingest.landing.land import land_paths, receive_bytes
+from ingest.landing.land import land_bytes, land_paths, receive_bytes
 from ingest.landing.model import Parsed
 from ingest.landing.spool import Spool
 from ingest.narrative.review import REVIEW_KEYWORD
@@ -196,6 +196,11 @@ def test_the_same_bytes_twice_in_one_batch_land_once(warehouse: str, tmp_path: P
     first, second = _land(a, b, period="2026-04")
     assert (first.status, second.status) == ("loaded", "duplicate")
     assert first.file_id == second.file_id
+    with connect() as conn:  # the same bytes uploaded later (the portal's path) change nothing either
+        third = land_bytes(
+            conn, data, name="c.csv", batch_id="t", ctx=LandingContext(load_registry(), TODAY, "2026-04")
+        )
+    assert (third.status, third.file_id) == ("duplicate", first.file_id)
 
 
 def test_two_landings_of_one_folder_at_once_serialise(warehouse: str, tmp_path: Path) -> None:

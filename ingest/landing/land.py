@@ -28,7 +28,7 @@ import logging
 import os
 import tempfile
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
@@ -55,11 +55,6 @@ BATCH_FILES = 500
 
 
 # --- pass 1: receive --------------------------------------------------------------------------
-
-
-def archive_file(data: bytes, sha256: str, suffix: str) -> Path:
-    """Store ``data`` immutably under archive/<sha[:2]>/<sha><suffix>; return its path."""
-    return archive_stream(io.BytesIO(data), suffix)[0]
 
 
 def archive_stream(fp: BinaryIO, suffix: str) -> tuple[Path, str, int]:
@@ -275,11 +270,6 @@ def _log_outcome(o: FileOutcome) -> None:
         " (period closed: held)" if o.held else "",
         f" - {o.error}" if o.error else "",
     )
-
-
-def by_receipt(files: Iterable[Received]) -> list[Received]:
-    """Files in the order they were received (then by name), so ledger ids follow receipt."""
-    return sorted(files, key=lambda r: (r.received_at, r.name))
 
 
 def land_paths(
