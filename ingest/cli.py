@@ -124,6 +124,24 @@ def cmd_demo_inbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_synth(args: argparse.Namespace) -> int:
+    """Write a synthetic inbox for a province and its ground truth of injected faults."""
+    from ingest.synth import synthesise
+
+    out = Path(args.out)
+    try:
+        result = synthesise(
+            out, province=args.province, period=args.period, months=args.months, seed=args.seed, faults=args.faults
+        )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    folders = ", ".join(str(out / p) for p in result.periods)
+    print(f"synth: {len(result.files)} submissions of {args.province} in {folders}")
+    print(f"synth: {len(result.faults)} injected faults in {result.ground_truth}")
+    return 0
+
+
 def cmd_smtp_sink(args: argparse.Namespace) -> int:
     from ingest.reporting import smtp_sink
 
@@ -239,6 +257,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--period", type=_period, required=True)
     p.add_argument("--province", action="append", help="province code (repeatable); default: every province")
     p.set_defaults(func=cmd_demo_inbox)
+
+    p = sub.add_parser("synth", help="write a synthetic inbox of a province, with known faults (ground_truth.jsonl)")
+    p.add_argument("--province", required=True, help="province code, e.g. AG")
+    p.add_argument("--period", type=_period, required=True, help="the last month written (YYYY-MM)")
+    p.add_argument("--out", required=True, help="folder: writes OUT/<YYYY-MM>/ and OUT/ground_truth.jsonl")
+    p.add_argument("--months", type=int, default=1, help="months written, ending at --period (default 1)")
+    p.add_argument("--seed", type=int, default=0, help="the same seed writes the same rows (default 0)")
+    p.add_argument("--faults", default="", help="comma-separated check codes to inject, or `all`")
+    p.set_defaults(func=cmd_synth)
 
     p = sub.add_parser("smtp-sink", help="a local SMTP server that writes .eml files to the outbox")
     p.add_argument("action", choices=["start", "stop", "serve"])
