@@ -1183,7 +1183,7 @@ class _RowChecker:
         numerator = _count(values["numerator"], "numerator")
         denominator_value = values.get("denominator")
         denominator = None if _text(denominator_value) is None else _count(denominator_value, "denominator")
-        rate = self._rate(values.get("reported_rate"), indicator)
+        rate = self._rate(values.get("reported_rate"))
         return SubmissionRow(
             row_no=record.row_no,
             unit_code=unit.code,
@@ -1262,7 +1262,7 @@ class _RowChecker:
         return service
 
     @staticmethod
-    def _rate(value: Cell, indicator: Indicator) -> Decimal | None:
+    def _rate(value: Cell) -> Decimal | None:
         text = _text(value)
         if text is None:
             return None
@@ -1277,8 +1277,8 @@ class _RowChecker:
             ) from exc
         except NumberFormatError as exc:
             raise _Invalid(Reason.INVALID_RATE, "reported_rate") from exc
-        if indicator.denominator_kind == "total" and rate > 100:
-            raise _Invalid(Reason.RATE_OUT_OF_RANGE, "reported_rate", rate=text)
+        # A total-kind rate above 100 % can be read: it loads, flagged, and the quality gate
+        # decides (quarantine is for what cannot be read, not for what breaks a rule).
         return rate
 
 
@@ -1290,8 +1290,9 @@ def _source_line(value: Cell) -> int | None:
 def _flags(indicator: Indicator, numerator: int, denominator: int | None, rate: Decimal | None) -> tuple[str, ...]:
     """Soft findings: the row loads, the report shows them."""
     flags: list[str] = []
-    if denominator is not None and indicator.denominator_kind == "total" and numerator > denominator:
-        flags.append(Reason.NUMERATOR_ABOVE_DENOMINATOR.code)
+    above = denominator is not None and numerator > denominator
+    if indicator.denominator_kind == "total" and (above or (rate is not None and rate > 100)):
+        flags.append(Reason.NUMERATOR_ABOVE_DENOMINATOR.code)  # what the unit claims exceeds its whole
     computed = Decimal(100 * numerator) / denominator if denominator else None
     if rate is not None and computed is not None and abs(rate - computed) > RATE_TOLERANCE:
         flags.append(Reason.RATE_MISMATCH.code)

@@ -312,8 +312,6 @@ def test_rates_that_load(value: Any, expected: Decimal) -> None:
         ("-5%", "rate_out_of_range"),
         (-5, "rate_out_of_range"),
         ("−0,5", "rate_out_of_range"),
-        ("100,01", "rate_out_of_range"),
-        (100.01, "rate_out_of_range"),
         ("abc", "invalid_rate"),
         (True, "invalid_rate"),
         ("10000000", "rate_too_large"),
@@ -323,8 +321,18 @@ def test_rates_that_are_refused(value: Any, reason: str) -> None:
     refused(reason, "reported_rate", reported_rate=value)
 
 
+@pytest.mark.parametrize("value", ["100,01", 100.01, "100.01%"])
+def test_a_rate_just_above_100_on_a_total_loads_flagged(value: Any) -> None:
+    row = loads(reported_rate=value)
+    assert row.reported_rate == Decimal("100.01")
+    assert "numerator_above_denominator" in row.flags
+
+
+def test_a_rate_of_exactly_100_is_not_flagged_above_the_total() -> None:
+    assert "numerator_above_denominator" not in loads(reported_rate="100").flags
+
+
 def test_a_rate_out_of_range_quotes_it_and_a_too_large_one_names_the_limit() -> None:
-    assert "100,01%" in refused("rate_out_of_range", "reported_rate", reported_rate="100,01").reason_en
     assert "-5%" in refused("rate_out_of_range", "reported_rate", reported_rate="-5").reason_en
     problem = refused("rate_too_large", "reported_rate", reported_rate="10000000")
     assert "9,999,999.99" in problem.reason_en

@@ -188,10 +188,26 @@ def test_unparsable_rate(parse, rate):
     assert (p.reason_code, p.column, p.raw_value) == ("invalid_rate", "reported_rate", rate)
 
 
-@pytest.mark.parametrize("rate", ["100,01", "-1", "150%"])
-def test_rate_out_of_range_for_total_kind(parse, rate):
+@pytest.mark.parametrize("rate", ["-1", "-0,5%"])
+def test_a_negative_rate_is_out_of_range(parse, rate):
     p = problem(parse, row(rate=rate))
     assert (p.reason_code, p.column) == ("rate_out_of_range", "reported_rate")
+
+
+@pytest.mark.parametrize(("rate", "expected"), [("100,01", Decimal("100.01")), ("150%", Decimal("150"))])
+def test_a_readable_rate_above_100_on_a_total_loads_flagged_for_the_gate(parse, rate, expected):
+    # Quarantine is for what cannot be read; a unit's own "100,82%" is read, and the gate judges it.
+    loaded = one(parse, row(rate=rate))
+    assert isinstance(loaded, SubmissionRow)
+    assert loaded.reported_rate == expected
+    assert "numerator_above_denominator" in loaded.flags
+
+
+def test_the_issue_example_numerator_above_denominator_with_its_rate_loads(parse):
+    loaded = one(parse, row(numerator="856", denominator="849", rate="100,82%"))
+    assert isinstance(loaded, SubmissionRow)
+    assert (loaded.numerator, loaded.denominator, loaded.reported_rate) == (856, 849, Decimal("100.82"))
+    assert loaded.flags == ("numerator_above_denominator",)  # 856/849 = 100.8245… %: no mismatch
 
 
 def test_unknown_service(parse):
