@@ -13,7 +13,7 @@ PERIOD ?= 2026-03
 DEMO_HISTORY ?= 2025-06 2026-02
 ENV := source $(STATE)/env.sh &&
 
-.PHONY: help install warehouse airflow smtp bootstrap demo test lint bench lock down clean fuzz mutation
+.PHONY: help install warehouse airflow smtp bootstrap browser demo test lint bench lock down clean fuzz mutation
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -47,7 +47,15 @@ demo: bootstrap  ## run the monthly load for PERIOD end to end on the demo inbox
 	done
 	$(ENV) $(BIN)/d06 summary --period $(PERIOD)
 
-test: bootstrap  ## run the whole test suite against the real PostgreSQL
+# Debian's Chromium and its driver, for the test that opens the Data Docs offline; installed with
+# apt only when missing (as root, or with passwordless sudo), never downloaded by Selenium.
+APT_GET = $$([ "$$(id -u)" = 0 ] || echo sudo -n) env DEBIAN_FRONTEND=noninteractive apt-get -y -qq -o=Dpkg::Use-Pty=0
+browser:  ## Chromium and chromedriver from apt (headless Data Docs test), only when missing
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  $(APT_GET) install chromium chromium-driver </dev/null >/dev/null \
+	  || { $(APT_GET) update </dev/null >/dev/null && $(APT_GET) install chromium chromium-driver </dev/null >/dev/null; }; }
+
+test: bootstrap browser  ## run the whole test suite against the real PostgreSQL
 	$(ENV) $(BIN)/pytest
 
 bench: install warehouse  ## loader speed and parser memory, as ratios measured side by side

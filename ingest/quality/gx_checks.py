@@ -3,7 +3,8 @@
 The gate checks what dbt's key tests and PostgreSQL's constraints do not: that a numerator never
 exceeds its denominator for ``total`` indicators, that stated rates match the figures, that codes
 belong to the registry, and that enough units reported on time.  Results are stored by GX
-(validation results and Data Docs under ``<data dir>/gx``) and summarised in
+(validation results and Data Docs under ``<data dir>/gx``), rendered as our own offline Vietnamese
+page per run (``ingest.quality.data_docs``, the page the report links) and summarised in
 ``audit.check_result`` for the report.  Result formats name units and indicators only: the marts
 hold no personal data.
 
@@ -13,12 +14,16 @@ hold no personal data.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import os
 import re
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import great_expectations as gx
@@ -27,6 +32,7 @@ from great_expectations.checkpoint import UpdateDataDocsAction
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
 from ingest.config import data_dir, warehouse_dsn
+from ingest.quality.data_docs import checks_from_validation_results, write_run_page
 from ingest.registry import NO_SERVICE, Registry, load_registry
 from ingest.warehouse.db import connect
 
@@ -36,7 +42,10 @@ DATASOURCE = "warehouse"
 MARTS = "marts"
 ROW_KEYS = ["unit_code", "indicator_code", "service_code"]
 RATE_TOLERANCE_PP = 0.05
+_RATE_TOLERANCE_VI = f"{RATE_TOLERANCE_PP:g}".replace(".", ",")
 ON_TIME_SHARE = 0.9
+FAILING_ROWS_LISTED = 500
+"""Failing rows GX returns per expectation (its SQL default is 20); the counts are always complete."""
 _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
@@ -56,6 +65,7 @@ class QualityOutcome:
     period: str
     results: list[CheckResult]
     data_docs_path: str | None
+    """Our offline page of this run's results (``ingest.quality.data_docs``), the one the report links."""
 
     @property
     def passed(self) -> int:
@@ -87,6 +97,15 @@ def _asset_queries(period: str, registry: Registry) -> dict[str, str]:
             f"from {MARTS}.fct_submission where period = '{period}'"
         ),
     }
+
+
+SUITE_LABELS_VI = {
+    "d06__indicator_values": "Số liệu chỉ tiêu của kỳ",
+    "d06__total_kind_values": "Chỉ tiêu có mẫu số là tổng số",
+    "d06__stated_rates": "Tỷ lệ do đơn vị ghi",
+    "d06__submissions": "Báo cáo của các đơn vị",
+}
+"""The Vietnamese name of each suite (one per asset of ``_asset_queries``) on our Data Docs page."""
 
 
 def build_suites(context: Any, registry: Registry) -> dict[str, gx.ExpectationSuite]:
@@ -132,7 +151,7 @@ def build_suites(context: Any, registry: Registry) -> dict[str, gx.ExpectationSu
                 max_value=RATE_TOLERANCE_PP,
                 meta=_meta(
                     "stated_rate_matches_figures",
-                    f"Tỷ lệ đơn vị ghi khớp với tử số ÷ mẫu số (sai lệch tối đa {RATE_TOLERANCE_PP} điểm %)",
+                    f"Tỷ lệ đơn vị ghi khớp với tử số ÷ mẫu số (sai lệch tối đa {_RATE_TOLERANCE_VI} điểm %)",
                 ),
             ),
         ],
@@ -216,6 +235,7 @@ def run_quality_gate(period: str, *, run_id: str, registry: Registry | None = No
             result_format={
                 "result_format": "COMPLETE",
                 "unexpected_index_column_names": ROW_KEYS,
+                "partial_unexpected_count": FAILING_ROWS_LISTED,
                 "include_unexpected_rows": False,
                 "return_unexpected_index_query": False,
             },
@@ -223,11 +243,30 @@ def run_quality_gate(period: str, *, run_id: str, registry: Registry | None = No
     )
     checkpoint_result = checkpoint.run(run_id=None)
     results = list(_iter_results(checkpoint_result))
-    docs = context.get_docs_sites_urls()
-    outcome = QualityOutcome(run_id, period, results, docs[0]["site_url"] if docs else None)
+    page = write_run_page(
+        period,
+        run_id,
+        checks_from_validation_results(
+            [r.to_json_dict() for r in checkpoint_result.run_results.values()],
+            registry=registry,
+            suite_labels=SUITE_LABELS_VI,
+        ),
+        validated_at=dt.datetime.now(dt.UTC),
+        gx_docs_index=_gx_docs_index(context),
+    )
+    outcome = QualityOutcome(run_id, period, results, str(page))
     store_results(outcome)
     log.info("quality gate for %s: %d passed, %d failed", period, outcome.passed, outcome.failed)
     return outcome
+
+
+def _gx_docs_index(context: Any) -> Path | None:
+    """GX's own Data Docs index on disk (it needs the Internet to render), if a local site was built."""
+    for site in context.get_docs_sites_urls():
+        url = urllib.parse.urlparse(site.get("site_url") or "")
+        if url.scheme == "file":
+            return Path(urllib.request.url2pathname(url.path))
+    return None
 
 
 def store_results(outcome: QualityOutcome) -> None:

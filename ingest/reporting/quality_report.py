@@ -18,6 +18,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from ingest.config import report_deadline_day, report_rows_per_unit
+from ingest.quality.data_docs import run_page_path
 from ingest.registry import NO_SERVICE, Registry, load_registry
 from ingest.safety import neutralise_formula
 from ingest.submissions.parse import COLUMNS
@@ -47,6 +48,8 @@ class ReportData:
     held_files: list[dict[str, Any]] = field(default_factory=list)
     narrative_findings: list[dict[str, Any]] = field(default_factory=list)
     deadline_day: int = field(default_factory=report_deadline_day)
+    data_docs: Path | None = None
+    """The run's offline Data Docs page (``ingest.quality.data_docs``), when the quality gate wrote one."""
 
     @property
     def rows_loaded(self) -> int:
@@ -122,6 +125,8 @@ def collect(
         for table in MART_TABLES:
             (n,) = conn.execute(f"select count(*) from marts.{table}").fetchone()  # type: ignore[misc]
             data.mart_counts[table] = int(n)
+    page = run_page_path(period, run_id)
+    data.data_docs = page if page.exists() else None
     return data
 
 
@@ -306,7 +311,17 @@ _env.filters["when"] = lambda t: (
 def render(data: ReportData, *, compact: bool = False, report_path: Path | None = None) -> str:
     """The report as HTML.  ``compact`` keeps the summary sections and points to ``report_path``
     on the server for the details: the form sent when the full report is too large to e-mail."""
-    return _env.get_template("quality_report.html.j2").render(d=data, compact=compact, report_path=report_path)
+    docs_href = None
+    if data.data_docs is not None:
+        # Relative to the report on the server; the path is printed beside it for the e-mailed copy.
+        docs_href = (
+            Path(os.path.relpath(data.data_docs, report_path.parent)).as_posix()
+            if report_path is not None
+            else data.data_docs.as_uri()
+        )
+    return _env.get_template("quality_report.html.j2").render(
+        d=data, compact=compact, report_path=report_path, docs_href=docs_href
+    )
 
 
 def _safe(run_id: str) -> str:
