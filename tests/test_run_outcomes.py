@@ -140,7 +140,8 @@ def test_the_dag_run_fails_after_the_report_when_a_file_is_poisoned(warehouse_ds
     folder = inbox_dir() / period
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "AG.STP.csv").write_bytes(_csv([["AG.STP", period, "HT_SYNCED", "NA", 600, 1000, "60%"]]))
-    (folder / "AG.CAT.json").write_bytes(b"[" * 100_000 + b"]" * 100_000)
+    # Poison unlike the module's (same bytes would be a duplicate of that file, not a new one).
+    (folder / "AG.CAT.json").write_bytes(b"[" * 100_001 + b"]" * 100_001)
     airflow = Path(sys.executable).parent / "airflow"
     result = subprocess.run(
         [str(airflow), "dags", "test", "d06_monthly_load", "--conf", json.dumps({"period": period})],
