@@ -68,7 +68,15 @@ STEPS = ("ingest", "build", "quality_gate", "render_report", "send_report")
 
 
 def start_run(run_id: str, period: str) -> None:
+    """Record a run as started.  An earlier run of the period still marked ``running`` was
+    interrupted (its process killed before it could finish): it is closed as ``failed``."""
     with connect() as conn:
+        conn.execute(
+            """update audit.pipeline_run set status = 'failed', finished_at = now(),
+                      error = coalesce(error, 'interrupted: superseded by run ' || %s)
+               where period = %s and status = 'running' and run_id <> %s""",
+            (run_id, period, run_id),
+        )
         conn.execute(
             """insert into audit.pipeline_run (run_id, period) values (%s, %s)
                on conflict (run_id) do update set started_at = now(), finished_at = null, status = 'running',

@@ -162,3 +162,17 @@ def test_the_dag_run_fails_after_the_report_when_a_file_is_poisoned(warehouse_ds
     assert set(steps) == {"ingest", "build", "quality_gate", "render_report", "send_report"}  # the report went out
     assert ledger == {"AG.STP.csv": "loaded", "AG.CAT.json": "rejected"}
     assert (summary["loaded"], summary["rejected"], summary["rows_loaded"]) == (1, 1, 1)
+
+
+def test_a_run_killed_midway_is_closed_as_failed_by_the_next_run(warehouse_dsn: str) -> None:
+    from ingest.pipeline import prepare_warehouse, start_run
+
+    prepare_warehouse()
+    start_run("killed", "2025-11")  # its process dies here: nothing ever finishes it
+    start_run("next", "2025-11")
+    with psycopg.connect(warehouse_dsn) as conn:
+        runs = dict(
+            conn.execute("select run_id, (status, error) from audit.pipeline_run where period = '2025-11'").fetchall()
+        )
+    assert runs["killed"] == ("failed", "interrupted: superseded by run next")
+    assert runs["next"] == ("running", None)
