@@ -87,7 +87,7 @@ def d06_monthly_load() -> None:
 
         return send(period, run_id=str(run_id), report_path=report_path)
 
-    @task(trigger_rule=TriggerRule.ALL_DONE, retries=0)
+    @task(trigger_rule=TriggerRule.ALL_DONE)
     def finish(run_id: str | None = None) -> dict:
         """Always runs: ends the run as success or failed with its summary (fails the DAG run if failed)."""
         from airflow.sdk.exceptions import AirflowFailException
@@ -96,7 +96,7 @@ def d06_monthly_load() -> None:
 
         summary = finish_run(str(run_id))
         if summary["status"] != "success":
-            raise AirflowFailException(summary_line(summary))  # no retry: the outcome is final
+            raise AirflowFailException(summary_line(summary))  # final: not retried (a DB error still is)
         return summary
 
     period = resolve_period()
