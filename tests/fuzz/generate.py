@@ -245,17 +245,10 @@ class Row:
     expected: dict[str, Any] = field(default_factory=dict)
 
 
-@st.composite
-def data_rows(draw: st.DrawFn, fmt: Format, columns: list[str]) -> Row:
-    """One data row for the contract ``columns`` present in the file, with its ground truth.
-
-    Half the rows are drawn clean (every cell valid), so that many files hold several valid rows.
-    """
-    clean = draw(st.booleans())
-    ok = ["ok"] if clean else ["ok"] * 8
-    cells: dict[str, Cell] = {}
-    key_ok = True
-    # unit and period
+def _unit_and_period(
+    draw: st.DrawFn, fmt: Format, cells: dict[str, Cell], ok: list[str], clean: bool
+) -> tuple[str, str, bool]:
+    """Draw the unit and period cells; return the unit, the month, and whether the key is valid."""
     unit = draw(st.sampled_from(UNIT_CODES))
     unit_choice = draw(
         st.sampled_from(ok + ([] if clean else ["unknown", "out_of_validity", "bad_period", "future", "empty"]))
@@ -279,52 +272,77 @@ def data_rows(draw: st.DrawFn, fmt: Format, columns: list[str]) -> Row:
     elif unit_choice == "empty":
         which = draw(st.sampled_from(["unit_code", "period"]))
         cells[which] = Cell("", None, None, None, "invalid")
-    key_ok = unit_choice in ("ok", "out_of_validity")
-    if cells["period"].status == "invalid":
-        key_ok = False
-    # indicator and service
+    key_ok = unit_choice in ("ok", "out_of_validity") and cells["period"].status != "invalid"
+    return unit, month, key_ok
+
+
+def _indicator(draw: st.DrawFn, cells: dict[str, Cell], ok: list[str], clean: bool) -> tuple[str, bool]:
+    """Draw the indicator cell; return its code and whether it is valid."""
     code = draw(st.sampled_from(INDICATORS))
-    indicator = REGISTRY.indicators[code]
     ind_choice = draw(st.sampled_from(ok + ([] if clean else ["unknown", "empty"])))
     cells["indicator_code"] = text_cell(code, "valid", code)
     if ind_choice == "unknown":
         cells["indicator_code"] = text_cell(
             draw(st.sampled_from(["DVC_ONLINE", "HT_SCANNED_X", "CHI_TIEU_1"])), "invalid"
         )
-        key_ok = False
     elif ind_choice == "empty":
         cells["indicator_code"] = Cell("", None, None, None, "invalid")
-        key_ok = False
-    service = "NA"
-    if "service_code" in columns:
-        svc_choice = draw(st.sampled_from(["empty", "na", "service", "service"] + ([] if clean else ["wrong"])))
-        if svc_choice == "empty":
-            cells["service_code"] = EMPTY
-        elif svc_choice == "na":
-            cells["service_code"] = text_cell("NA", "valid", "NA")
-        elif svc_choice == "service" and indicator.has_service:
-            service = draw(st.sampled_from(SERVICES))
-            cells["service_code"] = text_cell(service, "valid", service)
-        elif svc_choice == "service" and clean:
-            cells["service_code"] = EMPTY
-        elif svc_choice == "service" or not indicator.has_service:
-            # a service on an indicator without a service dimension
-            cells["service_code"] = text_cell(draw(st.sampled_from(SERVICES)), "invalid")
-            key_ok = False
-        else:
-            cells["service_code"] = text_cell(draw(st.sampled_from(["DV99", "DV0", "XX"])), "invalid")
-            key_ok = False
-    # figures and free text
+    return code, ind_choice == "ok"
+
+
+def _service(draw: st.DrawFn, cells: dict[str, Cell], has_service: bool, clean: bool) -> tuple[str, bool]:
+    """Draw the service cell (the column is present); return the service and whether it is valid."""
+    svc_choice = draw(st.sampled_from(["empty", "na", "service", "service"] + ([] if clean else ["wrong"])))
+    if svc_choice == "empty":
+        cells["service_code"] = EMPTY
+    elif svc_choice == "na":
+        cells["service_code"] = text_cell("NA", "valid", "NA")
+    elif svc_choice == "service" and has_service:
+        service = draw(st.sampled_from(SERVICES))
+        cells["service_code"] = text_cell(service, "valid", service)
+        return service, True
+    elif svc_choice == "service" and clean:
+        cells["service_code"] = EMPTY
+    elif svc_choice == "service" or not has_service:
+        # a service on an indicator without a service dimension
+        cells["service_code"] = text_cell(draw(st.sampled_from(SERVICES)), "invalid")
+        return "NA", False
+    else:
+        cells["service_code"] = text_cell(draw(st.sampled_from(["DV99", "DV0", "XX"])), "invalid")
+        return "NA", False
+    return "NA", True
+
+
+def _figures(draw: st.DrawFn, fmt: Format, cells: dict[str, Cell], columns: list[str], kind: str, clean: bool) -> None:
+    """Draw the numerator, and the denominator, rate and note when their columns are present."""
     cells["numerator"] = draw(counts(fmt, optional=False, clean=clean))
     if "denominator" in columns:
         cells["denominator"] = draw(counts(fmt, optional=True, clean=clean))
     if "reported_rate" in columns:
-        cells["reported_rate"] = draw(rates(fmt, indicator.denominator_kind, clean=clean))
+        cells["reported_rate"] = draw(rates(fmt, kind, clean=clean))
     if "note" in columns:
         note = draw(st.lists(st.sampled_from(WORDS), max_size=4).map(" ".join))
         cells["note"] = text_cell(note, "valid", note or None)
+
+
+@st.composite
+def data_rows(draw: st.DrawFn, fmt: Format, columns: list[str]) -> Row:
+    """One data row for the contract ``columns`` present in the file, with its ground truth.
+
+    Half the rows are drawn clean (every cell valid), so that many files hold several valid rows.
+    """
+    clean = draw(st.booleans())
+    ok = ["ok"] if clean else ["ok"] * 8
+    cells: dict[str, Cell] = {}
+    unit, month, key_ok = _unit_and_period(draw, fmt, cells, ok, clean)
+    code, code_ok = _indicator(draw, cells, ok, clean)
+    indicator = REGISTRY.indicators[code]
+    service, service_ok = "NA", True
+    if "service_code" in columns:
+        service, service_ok = _service(draw, cells, indicator.has_service, clean)
+    _figures(draw, fmt, cells, columns, indicator.denominator_kind, clean)
     status = max((c.status for c in cells.values()), key=_RANK.__getitem__)
-    key = (unit, month, code, service) if key_ok else None
+    key = (unit, month, code, service) if key_ok and code_ok and service_ok else None
     expected = {
         "unit_code": unit,
         "period": month,
