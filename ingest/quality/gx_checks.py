@@ -41,8 +41,6 @@ log = logging.getLogger(__name__)
 DATASOURCE = "warehouse"
 MARTS = "marts"
 ROW_KEYS = ["unit_code", "indicator_code", "service_code"]
-RATE_TOLERANCE_PP = 0.05
-_RATE_TOLERANCE_VI = f"{RATE_TOLERANCE_PP:g}".replace(".", ",")
 ON_TIME_SHARE = 0.9
 FAILING_ROWS_LISTED = 500
 """Failing rows GX returns per expectation (its SQL default is 20); the counts are always complete."""
@@ -112,6 +110,8 @@ def build_suites(context: Any, registry: Registry) -> dict[str, gx.ExpectationSu
     """The expectation suites, one per asset, derived from ``registry``."""
     indicator_codes = sorted(registry.indicators)
     service_codes = sorted([*registry.services, NO_SERVICE])
+    rate_tolerance = registry.tolerances.default.rate_mismatch_pp  # the registry's one rule
+    rate_tolerance_vi = f"{rate_tolerance:f}".rstrip("0").rstrip(".").replace(".", ",")
     specs: dict[str, list[Any]] = {
         "indicator_values": [
             gxe.ExpectTableRowCountToBeBetween(
@@ -148,10 +148,10 @@ def build_suites(context: Any, registry: Registry) -> dict[str, gx.ExpectationSu
         "stated_rates": [
             gxe.ExpectColumnValuesToBeBetween(
                 column="rate_gap_pp",
-                max_value=RATE_TOLERANCE_PP,
+                max_value=float(rate_tolerance),
                 meta=_meta(
                     "stated_rate_matches_figures",
-                    f"Tỷ lệ đơn vị ghi khớp với tử số ÷ mẫu số (sai lệch tối đa {_RATE_TOLERANCE_VI} điểm %)",
+                    f"Tỷ lệ đơn vị ghi khớp với tử số ÷ mẫu số (sai lệch tối đa {rate_tolerance_vi} điểm %)",
                 ),
             ),
         ],

@@ -83,8 +83,6 @@ MAX_UNKNOWN_COLUMN_NOTICES = 20
 TABLE_HEAD_BYTES = 64 * 1024
 """What :func:`looks_like_table` needs to see of a file."""
 EXCEL_MAX_ROW = 1_048_576
-RATE_TOLERANCE = Decimal("0.05")
-"""Percentage points between the reported rate and 100 × numerator / denominator."""
 
 _CHUNK = 64 * 1024
 _SPOOL_IN_MEMORY = 8 * 1024 * 1024
@@ -1138,6 +1136,7 @@ class _RowChecker:
 
     def __init__(self, registry: Registry, today: dt.date, expected_period: str | None) -> None:
         lookups = _lookups(registry)
+        self.rate_tolerance = lambda code: registry.tolerances.for_indicator(code).rate_mismatch_pp
         self.units = lookups.units
         self.indicators = lookups.indicators
         self.services = lookups.services
@@ -1194,7 +1193,7 @@ class _RowChecker:
             denominator=denominator,
             reported_rate=rate,
             note=_text(values.get("note")),
-            flags=_flags(indicator, numerator, denominator, rate),
+            flags=_flags(indicator, numerator, denominator, rate, self.rate_tolerance(indicator.code)),
             source_line=_source_line(values.get("source_line")),
             snippet=_text(values.get("snippet")),
         )
@@ -1287,14 +1286,16 @@ def _source_line(value: Cell) -> int | None:
     return None if _text(value) is None else _count(value, "source_line", MAX_SOURCE_LINE)
 
 
-def _flags(indicator: Indicator, numerator: int, denominator: int | None, rate: Decimal | None) -> tuple[str, ...]:
+def _flags(
+    indicator: Indicator, numerator: int, denominator: int | None, rate: Decimal | None, tolerance: Decimal
+) -> tuple[str, ...]:
     """Soft findings: the row loads, the report shows them."""
     flags: list[str] = []
     above = denominator is not None and numerator > denominator
     if indicator.denominator_kind == "total" and (above or (rate is not None and rate > 100)):
         flags.append(Reason.NUMERATOR_ABOVE_DENOMINATOR.code)  # what the unit claims exceeds its whole
     computed = Decimal(100 * numerator) / denominator if denominator else None
-    if rate is not None and computed is not None and abs(rate - computed) > RATE_TOLERANCE:
+    if rate is not None and computed is not None and abs(rate - computed) > tolerance:
         flags.append(Reason.RATE_MISMATCH.code)
     return tuple(flags)
 
