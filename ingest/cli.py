@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from ingest import config
 
@@ -228,6 +229,68 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return print_summary(args.period)
 
 
+def _violations_table(found: list[Any], titles: dict[str, str]) -> str:
+    """The findings as an aligned text table, the check's Vietnamese title last."""
+    from ingest.quality.violations import values_text
+
+    head = ["id", "severity", "status", "check", "unit", "indicator", "service", "values", "title_vi"]
+    rows = [
+        [
+            str(v.violation_id),
+            v.severity,
+            v.status,
+            v.check_code,
+            v.unit_code,
+            v.indicator_code or "-",
+            v.service_code or "-",
+            values_text(v.values),
+            titles.get(v.check_code, v.check_code),
+        ]
+        for v in found
+    ]
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head) - 1)]
+    lines = ("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + "  " + r[-1] for r in [head, *rows])
+    return "\n".join(lines)
+
+
+def cmd_violations(args: argparse.Namespace) -> int:
+    """List a period's findings of the quality gate, or explain or accept one (exit 2 when refused)."""
+    from ingest.quality import violations
+    from ingest.registry import load_registry
+    from ingest.warehouse.db import connect
+
+    if args.action is None and args.period is None:
+        print("error: violations needs --period YYYY-MM (or: explain|accept ID)", file=sys.stderr)
+        return 2
+    registry = load_registry()
+    try:
+        with connect() as conn:
+            if args.action is not None:
+                change = violations.explain if args.action == "explain" else violations.accept
+                v = change(conn, args.id, args.by, args.comment)
+                print(f"violation {v.violation_id}: {v.status} by {v.status_by} at {v.status_at:%Y-%m-%d %H:%M %Z}")
+                return 0
+            found = violations.list_violations(
+                conn,
+                registry,
+                period=args.period,
+                unit=args.unit,
+                status=args.status,
+                check=args.check,
+                severity=args.severity,
+            )
+    except violations.ViolationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        for v in found:
+            print(json.dumps(v.as_dict(), ensure_ascii=False))
+    else:
+        print(_violations_table(found, {c.code: c.title_vi for c in registry.checks.values()}))
+        print(f"{len(found)} violation(s) in {args.period}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="d06", description="Đề án 06 monitoring warehouse")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
@@ -300,6 +363,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("summary", help="what the warehouse holds for a period")
     p.add_argument("--period", type=_period, required=True)
     p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("violations", help="the quality gate's findings of a period; explain or accept one")
+    p.add_argument("--period", type=_period, help="the month listed (YYYY-MM); required to list")
+    p.add_argument("--unit", help="only this unit, e.g. AG.STP")
+    p.add_argument("--status", help="open, explained, corrected or accepted")
+    p.add_argument("--check", help="only this check code (see ingest/registry/checks.yml)")
+    p.add_argument("--severity", help="error, warning or info")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.set_defaults(func=cmd_violations)
+    decide = p.add_subparsers(dest="action", metavar="explain|accept")
+    for action, text in (("explain", "comment on a finding"), ("accept", "confirm a finding's figure is true")):
+        q = decide.add_parser(action, help=text)
+        q.add_argument("id", type=int, help="the violation id (from `d06 violations --period`)")
+        q.add_argument("--by", required=True, help="who decides")
+        q.add_argument("--comment", required=True, help="why")
     return parser
 
 

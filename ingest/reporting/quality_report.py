@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from ingest.config import report_deadline_day, report_rows_per_unit
+from ingest.quality import violations
 from ingest.quality.data_docs import run_page_path
 from ingest.registry import NO_SERVICE, Registry, load_registry
 from ingest.safety import neutralise_formula
@@ -50,6 +52,13 @@ class ReportData:
     deadline_day: int = field(default_factory=report_deadline_day)
     data_docs: Path | None = None
     """The run's offline Data Docs page (``ingest.quality.data_docs``), when the quality gate wrote one."""
+    check_groups: list[dict[str, Any]] = field(default_factory=list)
+    """One entry per check code with open or explained findings in the period, most serious first:
+    the check's catalogue entry, its count and its first ``rows_per_unit`` findings."""
+    held_units: list[dict[str, Any]] = field(default_factory=list)
+    """Units with an open or explained error in the period: held out of the official figures."""
+    violations_csv: Path | None = None
+    """The export of every finding of the period, once written (see ``write_violations_csv``)."""
 
     @property
     def rows_loaded(self) -> int:
@@ -68,6 +77,8 @@ class ReportData:
         codes |= {f["unit_code"] for f in self.narrative_findings if f.get("unit_code")}
         codes |= {r["unit_code"] for c in self.checks for r in c["failing_rows"] if r.get("unit_code")}
         codes |= {u["unit_code"] for u in self.late_units + self.missing_units}
+        codes |= {u["unit_code"] for u in self.held_units}
+        codes |= {f["unit_code"] for g in self.check_groups if g["severity"] != "info" for f in g["findings"]}
         codes |= {
             f["unit_code"] for f in self.files if f.get("unit_code") and (f.get("warnings") or f["status"] != "loaded")
         }
@@ -110,6 +121,7 @@ def collect(
             f["warnings"] = [n["message_vi"] for n in f.get("notices") or [] if n.get("severity") == "warning"]
         data.quarantine = _quarantine_by_unit(conn, period, run_id, data.rows_per_unit, registry)
         data.checks = _checks(conn, run_id, registry)
+        add_findings(conn, data, registry)
         _add_submissions(conn, data, registry)
         data.narrative_findings = _dicts(
             conn,
@@ -216,6 +228,112 @@ def _checks(conn: psycopg.Connection[Any], run_id: str, registry: Registry) -> l
     return checks
 
 
+def _indicator_name(registry: Registry, code: str | None) -> str:
+    if code is None:
+        return ""
+    return registry.indicators[code].name_vi if code in registry.indicators else code
+
+
+def _service_name(registry: Registry, code: str | None) -> str:
+    if code is None or code == NO_SERVICE:
+        return ""
+    return registry.services[code].name_vi if code in registry.services else code
+
+
+def add_findings(conn: psycopg.Connection[Any], data: ReportData, registry: Registry) -> None:
+    """The period's open and explained findings grouped by check code, and the units they hold."""
+    data.check_groups = _check_groups(conn, data.period, registry, data.rows_per_unit)
+    data.held_units = [
+        {"unit_code": code, "unit_name": _unit_name(registry, code), "errors": n}
+        for code, n in violations.held_units(conn, data.period).items()
+    ]
+
+
+def _check_groups(conn: psycopg.Connection[Any], period: str, registry: Registry, limit: int) -> list[dict[str, Any]]:
+    """Per check code with open or explained findings: its catalogue wording, count and first ``limit`` findings."""
+    groups: dict[str, dict[str, Any]] = {}
+    for c in violations.count_by_check(conn, registry, period):
+        check = registry.checks.get(c.check_code)
+        groups[c.check_code] = {
+            "code": c.check_code,
+            "severity": c.severity,
+            "severity_vi": violations.SEVERITY_VI[c.severity],
+            "title_vi": check.title_vi if check else c.check_code,
+            "fix_vi": check.fix_vi if check else "",
+            "total": c.count,
+            "findings": [],
+        }
+    shown = violations.list_violations(conn, registry, period=period, status=violations.ACTIVE, limit_per_check=limit)
+    for v in shown:
+        if v.check_code not in groups:  # found by a gate run that finished between the two queries
+            continue
+        groups[v.check_code]["findings"].append(
+            {
+                "unit_code": v.unit_code,
+                "unit_name": _unit_name(registry, v.unit_code),
+                "indicator_code": v.indicator_code,
+                "indicator_name": _indicator_name(registry, v.indicator_code),
+                "service_name": _service_name(registry, v.service_code),
+                "values_vi": values_vi(v.values),
+                "status_vi": violations.STATUS_VI[v.status],
+            }
+        )
+    for g in groups.values():
+        g["more"] = max(0, g["total"] - len(g["findings"]))
+    return list(groups.values())
+
+
+VALUE_LABELS_VI = {
+    "numerator": "tử số",
+    "denominator": "mẫu số",
+    "reported_rate": "tỷ lệ ghi (%)",
+    "rate": "tỷ lệ (%)",
+    "computed_rate": "tỷ lệ tính lại (%)",
+    "pooled_rate": "tỷ lệ chung của các đơn vị cùng loại (%)",
+    "previous_period": "tháng trước",
+    "previous_numerator": "tử số tháng trước",
+    "previous_denominator": "mẫu số tháng trước",
+    "factor": "hệ số",
+    "limit": "ngưỡng",
+    "units": "số đơn vị so sánh",
+    "funnel": "chuỗi bước",
+    "upper_step": "bước trước",
+    "upper_value": "giá trị bước trước",
+    "lower_step": "bước sau",
+    "lower_value": "giá trị bước sau",
+    "numerator_total": "tử số dòng tổng",
+    "numerator_parts": "tổng tử số các phần",
+    "denominator_total": "mẫu số dòng tổng",
+    "denominator_parts": "tổng mẫu số các phần",
+    "rule": "quy tắc",
+    "deadline": "hạn nộp",
+    "received_at": "thời điểm nhận",
+    "file_id": "số hiệu tệp",
+}
+"""How the report names a finding's values (``audit.violation.values``); a key not listed shows as it is."""
+
+
+def _value_vi(v: Any) -> str:
+    """``1597452`` -> ``1.597.452``, ``97.114`` -> ``97,11``, an ISO time -> ``00:00 ngày 10/04/2026``."""
+    if isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}T[\d:.]+([+-]\d{2}:\d{2}|Z)", v):
+        return _when(dt.datetime.fromisoformat(v))
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return "" if v is None else str(v)
+    if isinstance(v, float) and not v.is_integer():
+        return f"{v:,.2f}".rstrip("0").rstrip(".").translate(str.maketrans(",.", ".,"))
+    return f"{int(v):,}".replace(",", ".")
+
+
+def _when(t: dt.datetime | None) -> str:
+    """A time as officials read it, in Vietnam's time zone: ``08:30 ngày 10/04/2026``."""
+    return "" if t is None else t.astimezone(dt.timezone(dt.timedelta(hours=7))).strftime("%H:%M ngày %d/%m/%Y")
+
+
+def values_vi(values: Mapping[str, Any]) -> str:
+    """A finding's values in a short readable form: ``tử số 900; mẫu số 856``."""
+    return "; ".join(f"{VALUE_LABELS_VI.get(k, k)} {_value_vi(v)}" for k, v in values.items())
+
+
 def _add_submissions(conn: psycopg.Connection[Any], data: ReportData, registry: Registry) -> None:
     """Counts of expected, on-time, late and missing submissions, and the late and missing units."""
     cur = conn.execute(
@@ -296,6 +414,68 @@ def _stream_quarantine(f: TextIO, period: str, run_id: str, registry: Registry) 
     return n
 
 
+VIOLATIONS_CSV_HEADER_VI = [
+    "Mã kiểm tra",
+    "Nội dung kiểm tra",
+    "Mức độ",
+    "Trạng thái",
+    "Mã đơn vị",
+    "Tên đơn vị",
+    "Mã chỉ tiêu",
+    "Tên chỉ tiêu",
+    "Mã dịch vụ",
+    "Tên dịch vụ",
+    "Số liệu",
+    "Phát hiện lần đầu",
+]
+
+
+def violations_csv_path(out_dir: Path, period: str, run_id: str) -> Path:
+    """Where the export of a period's findings lives: next to the report."""
+    return out_dir / f"violations_{period}_{_safe(run_id)}.csv"
+
+
+def write_violations_csv(period: str, *, path: Path, registry: Registry | None = None) -> int:
+    """Export every finding of the period (whatever its status) to ``path``; return the number of rows.
+
+    The same form as the quarantine export: UTF-8 with a BOM, Vietnamese headers, formulas
+    neutralised, written whole or not at all.  Who decided and their comment are left out."""
+    registry = registry or load_registry()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    try:
+        with tmp.open("w", encoding="utf-8-sig", newline="") as f, connect() as conn:
+            writer = csv.writer(f)
+            writer.writerow(VIOLATIONS_CSV_HEADER_VI)
+            n = 0
+            for v in violations.iter_violations(conn, registry, period=period):
+                writer.writerow([neutralise_formula(c) for c in _violation_cells(v, registry)])
+                n += 1
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, path)
+    return n
+
+
+def _violation_cells(v: violations.Violation, registry: Registry) -> list[Any]:
+    check = registry.checks.get(v.check_code)
+    return [
+        v.check_code,
+        check.title_vi if check else "",
+        violations.SEVERITY_VI.get(v.severity, v.severity),
+        violations.STATUS_VI.get(v.status, v.status),
+        v.unit_code,
+        _unit_name(registry, v.unit_code),
+        v.indicator_code or "",
+        _indicator_name(registry, v.indicator_code),
+        v.service_code or "",
+        _service_name(registry, v.service_code),
+        values_vi(v.values),
+        v.first_seen_at.astimezone(dt.timezone(dt.timedelta(hours=7))).strftime("%d/%m/%Y %H:%M"),
+    ]
+
+
 _env = jinja2.Environment(
     loader=jinja2.PackageLoader("ingest", "templates"),
     autoescape=jinja2.select_autoescape(["html", "j2"]),
@@ -303,9 +483,7 @@ _env = jinja2.Environment(
 )
 _env.filters["vn"] = lambda n: "" if n is None else f"{n:,}".replace(",", ".")
 _env.filters["pct"] = lambda x: "" if x is None else f"{100 * float(x):.1f}".replace(".", ",") + "%"
-_env.filters["when"] = lambda t: (
-    "" if t is None else t.astimezone(dt.timezone(dt.timedelta(hours=7))).strftime("%H:%M ngày %d/%m/%Y")
-)
+_env.filters["when"] = _when
 
 
 def render(data: ReportData, *, compact: bool = False, report_path: Path | None = None) -> str:
@@ -329,7 +507,8 @@ def _safe(run_id: str) -> str:
 
 
 def write_report(period: str, *, run_id: str, out_dir: Path) -> Path:
-    """Write the HTML report, and the full quarantine CSV when rows were quarantined; return the report's path."""
+    """Write the HTML report, the full quarantine CSV when rows were quarantined, and the period's
+    findings as CSV when it has any; return the report's path."""
     registry = load_registry()
     data = collect(period, run_id, registry)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -339,9 +518,24 @@ def write_report(period: str, *, run_id: str, out_dir: Path) -> Path:
         data.quarantine_csv = csv_path
     else:
         csv_path.unlink(missing_ok=True)  # a rerun of the same run id must not point at stale rows
+    data.violations_csv = _export_violations(data, out_dir, registry)
     path = out_dir / f"bao_cao_chat_luong_{period}_{_safe(run_id)}.html"
     path.write_text(render(data, report_path=path), encoding="utf-8")
     return path
+
+
+def _export_violations(data: ReportData, out_dir: Path, registry: Registry) -> Path | None:
+    """Write the period's findings next to the report when it has any; return the export's path."""
+    csv_path = violations_csv_path(out_dir, data.period, data.run_id)
+    with connect() as conn:
+        (any_finding,) = conn.execute(  # type: ignore[misc]
+            "select exists (select 1 from audit.violation where period = %s)", (data.period,)
+        ).fetchone()
+    if not any_finding:
+        csv_path.unlink(missing_ok=True)
+        return None
+    write_violations_csv(data.period, path=csv_path, registry=registry)
+    return csv_path
 
 
 def subject(data: ReportData) -> str:
@@ -362,11 +556,18 @@ def plain_text(data: ReportData, *, report_path: Path | None = None) -> str:
         f"chưa nộp: {s.get('missing', 0)}.\n"
         f"Kiểm tra chất lượng: {len(data.checks) - data.checks_failed} đạt, {data.checks_failed} không đạt.\n"
     )
+    if data.check_groups:
+        text += "Phát hiện còn mở theo mã kiểm tra: " + "; ".join(
+            f"{g['title_vi']} ({g['code']}, {g['severity_vi']}): {g['total']}" for g in data.check_groups
+        )
+        text += f".\nĐơn vị bị giữ lại, chưa công bố số liệu tháng này: {len(data.held_units)}.\n"
     if report_path is None:
         return text + "Chi tiết xem trong báo cáo HTML kèm theo thư này.\n"
     text += f"Báo cáo đầy đủ quá lớn để gửi qua thư điện tử; báo cáo được lưu trên máy chủ tại: {report_path}\n"
     if data.quarantine_csv is not None:
         text += f"Danh sách đầy đủ các dòng bị cách ly (tệp CSV) được lưu tại: {data.quarantine_csv}\n"
+    if data.violations_csv is not None:
+        text += f"Danh sách đầy đủ kết quả kiểm tra (tệp CSV) được lưu tại: {data.violations_csv}\n"
     return text
 
 
@@ -395,6 +596,8 @@ def deliver_report(period: str, *, run_id: str, report_path: Path) -> dict[str, 
     data = collect(period, run_id, registry)
     csv_path = quarantine_csv_path(report_path.parent, period, run_id)
     data.quarantine_csv = csv_path if csv_path.exists() else None
+    found_csv = violations_csv_path(report_path.parent, period, run_id)
+    data.violations_csv = found_csv if found_csv.exists() else None
     to, cc = recipients(data, registry)
     message_id = send_report(
         subject=subject(data),
