@@ -5,11 +5,18 @@ Loads one month of unit submissions into the warehouse and tells the province ho
 
 1. **ingest** — every file in `inbox/<period>/` is archived, parsed and loaded with COPY; bad rows
    go to quarantine; the load ledger records each file (sha256, rows read/loaded/quarantined).
-2. **build** — `dbt build`: staging, intermediate and marts, with their tests.
-3. **quality_gate** — a Great Expectations checkpoint (numerator ≤ denominator and more).
-4. **render_report** — the HTML quality report, in Vietnamese.
-5. **send_report** — e-mail to the standing office, copying the units concerned.
-6. **finish** — always runs: the run ends `success` or `failed` in `audit.pipeline_run`, with
+2. **stage** — write: `dbt build` of the audit stage (staging and intermediate models), which
+   `bi_reader` cannot read.
+3. **audit** — the check catalogue (generated from the registry) runs on the stage; findings go
+   to the violation ledger `audit.violation`.  An open error holds its unit × period.
+4. **build** — `dbt build` of the marts into `marts_next`: checked values of unit-periods no
+   error holds; held ones keep what was published before.
+5. **quality_gate** — a Great Expectations checkpoint validates `marts_next`; an error-level
+   failure stops the run before anything is published.
+6. **publish** — `marts_next` becomes `marts` in one transaction: readers never see half a month.
+7. **render_report** — the HTML quality report, in Vietnamese, grouped by check code.
+8. **send_report** — e-mail to the standing office, copying the units concerned.
+9. **finish** — always runs: the run ends `success` or `failed` in `audit.pipeline_run`, with
    its summary.  A rejected or failed file, or a failed step, fails the run (after the report).
 
 **Period**: the run parameter `period` (`YYYY-MM`); empty means the month before the logical date.
@@ -63,17 +70,35 @@ def d06_monthly_load() -> None:
 
         return ingest_period(period, run_id=str(run_id))
 
-    @task(outlets=[MARTS])
-    def build(_: dict, run_id: str | None = None) -> dict:
-        from ingest.pipeline import build_models
+    @task
+    def stage(_: dict, run_id: str | None = None) -> dict:
+        from ingest.pipeline import stage_models
 
-        return build_models(str(run_id))
+        return stage_models(str(run_id))
+
+    @task
+    def audit(period: str, _: dict, run_id: str | None = None) -> dict:
+        from ingest.pipeline import audit as run_audit
+
+        return run_audit(period, run_id=str(run_id))
+
+    @task
+    def build(_: dict, run_id: str | None = None) -> dict:
+        from ingest.pipeline import build_publication
+
+        return build_publication(str(run_id))
 
     @task
     def quality_gate(period: str, _: dict, run_id: str | None = None) -> dict:
         from ingest.pipeline import quality_gate as gate
 
         return gate(period, run_id=str(run_id))
+
+    @task(outlets=[MARTS])
+    def publish(_: dict, run_id: str | None = None) -> dict:
+        from ingest.pipeline import publish as swap
+
+        return swap(str(run_id))
 
     @task
     def render_report(period: str, _: dict, run_id: str | None = None) -> str:
@@ -101,9 +126,9 @@ def d06_monthly_load() -> None:
 
     period = resolve_period()
     loaded = ingest(period)
-    built = build(loaded)
-    checked = quality_gate(period, built)
-    report = render_report(period, checked)
+    audited = audit(period, stage(loaded))
+    checked = quality_gate(period, build(audited))
+    report = render_report(period, publish(checked))
     send_report(period, report) >> finish()
 
 

@@ -63,7 +63,7 @@ def inbox_files(period: str) -> list[Path]:
     return sorted(p for p in folder.iterdir() if is_received_file(p))
 
 
-STEPS = ("ingest", "build", "quality_gate", "render_report", "send_report")
+STEPS = ("ingest", "stage", "audit", "build", "quality_gate", "publish", "render_report", "send_report")
 """The steps a monthly run must complete to succeed."""
 
 
@@ -179,21 +179,75 @@ def ingest_period(period: str, *, run_id: str, today: dt.date | None = None) -> 
     return totals
 
 
-def build_models(run_id: str | None = None) -> dict[str, Any]:
+def stage_models(run_id: str | None = None) -> dict[str, Any]:
+    """Write: ``dbt build`` of the audit stage (staging and intermediate models the checks read)."""
+    from ingest.transform.dbt_runner import run_dbt
+
+    with step(run_id, "stage") if run_id else contextlib.nullcontext():
+        return {"dbt": _dbt_done(run_dbt(["build", "--selector", "audit_stage", "--indirect-selection", "cautious"]))}
+
+
+def audit(period: str | None, *, run_id: str) -> dict[str, Any]:
+    """Audit: the check catalogue on the stage, into the violation ledger (``ingest.quality.gate``)."""
+    from ingest.quality.gate import audit_period
+
+    with step(run_id, "audit"):
+        return audit_period(period, run_id=run_id).as_dict()
+
+
+def build_publication(run_id: str | None = None) -> dict[str, Any]:
+    """``dbt build`` of the marts to publish, into a schema ``bi_reader`` cannot read."""
+    from ingest.quality.publish import STAGED, discard_staged
     from ingest.transform.dbt_runner import run_dbt
 
     with step(run_id, "build") if run_id else contextlib.nullcontext():
-        result = run_dbt(["build"])
+        discard_staged()
+        result = run_dbt(["build", "--selector", "publication"], env={"D06_MARTS_BUILD_SCHEMA": STAGED})
+        return {"dbt": _dbt_done(result), "schema": STAGED}
+
+
+def _dbt_done(result: Any) -> str:
     last = [line for line in result.output.splitlines() if "Done." in line]
-    return {"dbt": last[-1].split("Done.", 1)[1].strip() if last else "ok"}
+    return last[-1].split("Done.", 1)[1].strip() if last else "ok"
+
+
+class GateBlocked(RuntimeError):
+    """The checkpoint failed on the marts about to be published; nothing was published."""
 
 
 def quality_gate(period: str, *, run_id: str) -> dict[str, Any]:
+    """Validate the staged marts with the GX checkpoint; an error-level failure blocks publication."""
     from ingest.quality.gx_checks import run_quality_gate
+    from ingest.quality.publish import STAGED
 
     with step(run_id, "quality_gate"):
-        outcome = run_quality_gate(period, run_id=run_id)
+        outcome = run_quality_gate(period, run_id=run_id, schema=STAGED)
+        if outcome.blocking:
+            names = ", ".join(r.check_name for r in outcome.blocking)
+            raise GateBlocked(f"checkpoint failed on the marts to publish ({names}); the official marts are unchanged")
     return {"passed": outcome.passed, "failed": outcome.failed, "data_docs": outcome.data_docs_path}
+
+
+def publish(run_id: str | None = None) -> dict[str, Any]:
+    """Publish: swap the validated marts in, in one transaction."""
+    from ingest.quality.publish import publish as swap
+
+    with step(run_id, "publish") if run_id else contextlib.nullcontext():
+        return swap()
+
+
+def build_models(run_id: str | None = None, period: str | None = None) -> dict[str, Any]:
+    """Stage, audit, build and publish: what an engineer runs after loading files by hand
+    (``d06 build``).  Every unit-period whose values changed is checked, and what an error
+    holds stays out of the official marts.  The monthly run also validates with the checkpoint
+    before publishing, and reports."""
+    from ingest.quality.gate import audit_period
+
+    audit_id = run_id or f"build-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}"
+    staged = stage_models(run_id)
+    audited = audit_period(period, run_id=audit_id)
+    built = build_publication(run_id)
+    return {"stage": staged["dbt"], "audit": audited.as_dict(), "dbt": built["dbt"], **publish(run_id)}
 
 
 def render_report(period: str, *, run_id: str) -> str:

@@ -358,11 +358,6 @@ def test_rate_mismatch_is_quiet_for_correct_rates() -> None:
     assert keys(found, "rate_mismatch") == set()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="catalogue.py rounds numerator/denominator to 4 decimals before rounding it to the printed "
-    "precision: 83.34995 % becomes 83.3500 then 83.4, so a correctly printed 83,3 is flagged",
-)
 def test_rate_mismatch_rounds_the_computed_rate_once_to_the_printed_precision() -> None:
     # 836 / 1003 = 83.349950...%: 83.3 to 1 decimal, and 83,3 is within 0.04995 pp of it anyway.
     found = run([Value(C[0], TOTAL_FLOW, 836, 1003, "83.3")])
@@ -890,11 +885,6 @@ def test_late_submission_is_quiet_one_second_before_the_deadline() -> None:
     assert keys(found, "late_submission") == set()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="catalogue.py takes the first receipt among the files behind the current candidate rows only: "
-    "a unit that sent on time and corrected after the deadline is reported late (fct_submission says on time)",
-)
 def test_late_submission_is_quiet_for_a_correction_after_an_on_time_submission() -> None:
     # File 41 came on time; file 42 replaced it after the deadline, so the candidate rows are 42's.
     found = run(

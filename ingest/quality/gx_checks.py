@@ -52,6 +52,7 @@ class CheckResult:
     check_name: str
     description_vi: str
     success: bool
+    severity: str
     evaluated: int | None
     unexpected: int | None
     failing_rows: list[dict[str, Any]] = field(default_factory=list)
@@ -73,18 +74,34 @@ class QualityOutcome:
     def failed(self) -> int:
         return sum(not r.success for r in self.results)
 
+    @property
+    def blocking(self) -> list[CheckResult]:
+        """Failed error-level expectations: the marts about to be published must not go out."""
+        return [r for r in self.results if not r.success and r.severity == "error"]
 
-def _meta(name: str, description_vi: str) -> dict[str, str]:
-    return {"check_name": name, "description_vi": description_vi}
+
+def _meta(name: str, description_vi: str, severity: str = "error") -> dict[str, str]:
+    """``severity`` error: a failure stops publication (the marts about to be published break a
+    rule the gate enforces); warning: reported only."""
+    return {"check_name": name, "description_vi": description_vi, "severity": severity}
 
 
-def _asset_queries(period: str, registry: Registry) -> dict[str, str]:
-    """One query per batch the suites validate; indicator sets come from the registry."""
+def _asset_queries(period: str, registry: Registry, schema: str = MARTS) -> dict[str, str]:
+    """One query per batch the suites validate, on the marts in ``schema`` (those about to be
+    published); indicator sets come from the registry.  Rows a person accepted as true are
+    published despite an error, so the numerator check leaves them out."""
     total_kind = ", ".join(f"'{i.code}'" for i in registry.indicators.values() if i.denominator_kind == "total")
-    fct = f"{MARTS}.fct_indicator_monthly"
+    fct = f"{schema}.fct_indicator_monthly"
+    accepted = (
+        "not exists (select 1 from audit.violation v where v.check_code = 'numerator_exceeds_denominator'"
+        " and v.status = 'accepted' and v.unit_code = f.unit_code and v.indicator_code = f.indicator_code"
+        " and v.service_code = f.service_code and v.period = f.period)"
+    )
     return {
         "indicator_values": f"select * from {fct} where period = '{period}'",
-        "total_kind_values": (f"select * from {fct} where period = '{period}' and indicator_code in ({total_kind})"),
+        "total_kind_values": (
+            f"select * from {fct} f where period = '{period}' and indicator_code in ({total_kind}) and {accepted}"
+        ),
         "stated_rates": (
             f"select *, abs(reported_rate_pct - computed_rate_pct) as rate_gap_pp from {fct} "
             f"where period = '{period}' and reported_rate_pct is not null and computed_rate_pct is not null"
@@ -92,7 +109,7 @@ def _asset_queries(period: str, registry: Registry) -> dict[str, str]:
         # The row keys of the checkpoint's result format: a submission has no indicator or service.
         "submissions": (
             f"select unit_code, null::text as indicator_code, null::text as service_code, timeliness "
-            f"from {MARTS}.fct_submission where period = '{period}'"
+            f"from {schema}.fct_submission where period = '{period}'"
         ),
     }
 
@@ -115,7 +132,7 @@ def build_suites(context: Any, registry: Registry) -> dict[str, gx.ExpectationSu
     specs: dict[str, list[Any]] = {
         "indicator_values": [
             gxe.ExpectTableRowCountToBeBetween(
-                min_value=1, meta=_meta("period_has_data", "Kỳ báo cáo có số liệu được nạp")
+                min_value=1, meta=_meta("period_has_data", "Kỳ báo cáo có số liệu được công bố", "warning")
             ),
             gxe.ExpectColumnValuesToBeInSet(
                 column="indicator_code",
@@ -152,6 +169,7 @@ def build_suites(context: Any, registry: Registry) -> dict[str, gx.ExpectationSu
                 meta=_meta(
                     "stated_rate_matches_figures",
                     f"Tỷ lệ đơn vị ghi khớp với tử số ÷ mẫu số (sai lệch tối đa {rate_tolerance_vi} điểm %)",
+                    "warning",
                 ),
             ),
         ],
@@ -163,6 +181,7 @@ def build_suites(context: Any, registry: Registry) -> dict[str, gx.ExpectationSu
                 meta=_meta(
                     "units_report_on_time",
                     f"Ít nhất {int(ON_TIME_SHARE * 100)}% đơn vị nộp báo cáo đúng hạn",
+                    "warning",
                 ),
             ),
         ],
@@ -200,14 +219,17 @@ def _iter_results(checkpoint_result: Any) -> Iterator[CheckResult]:
                 check_name=meta.get("check_name", r.expectation_config.type),
                 description_vi=meta.get("description_vi", r.expectation_config.type),
                 success=bool(r.success),
+                severity=meta.get("severity", "error"),
                 evaluated=res.get("element_count", res.get("observed_value")),
                 unexpected=res.get("unexpected_count"),
                 failing_rows=_failing_rows(res),
             )
 
 
-def run_quality_gate(period: str, *, run_id: str, registry: Registry | None = None) -> QualityOutcome:
-    """Validate the period's marts with a GX checkpoint; store and return the results."""
+def run_quality_gate(
+    period: str, *, run_id: str, registry: Registry | None = None, schema: str = MARTS
+) -> QualityOutcome:
+    """Validate the period's marts in ``schema`` with a GX checkpoint; store and return the results."""
     if not _PERIOD.match(period):
         raise ValueError(f"period must be YYYY-MM, got {period!r}")
     registry = registry or load_registry()
@@ -217,7 +239,7 @@ def run_quality_gate(period: str, *, run_id: str, registry: Registry | None = No
     datasource = context.data_sources.add_or_update_postgres(name=DATASOURCE, connection_string="${WAREHOUSE_DSN}")
     suites = build_suites(context, registry)
     validations = []
-    for asset_name, query in _asset_queries(period, registry).items():
+    for asset_name, query in _asset_queries(period, registry, schema).items():
         if asset_name in [a.name for a in datasource.assets]:
             datasource.delete_asset(asset_name)
         asset = datasource.add_query_asset(name=asset_name, query=query)

@@ -7,6 +7,7 @@
 
 from ingest.registry.catalog import (
     NO_SERVICE,
+    Check,
     Indicator,
     Registry,
     RegistryError,
@@ -18,6 +19,7 @@ from ingest.registry.catalog import (
 
 __all__ = [
     "NO_SERVICE",
+    "Check",
     "Indicator",
     "Registry",
     "RegistryError",

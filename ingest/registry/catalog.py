@@ -203,6 +203,45 @@ DEFAULT_TOLERANCES = Tolerances(
 """What applies when the registry declares no tolerances."""
 
 
+Severity = Literal["error", "warning", "info"]
+CheckScope = Literal["row", "submission"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check of the quality gate (``checks.yml``): its stable code and what it means.
+
+    >>> load_registry().checks["numerator_exceeds_denominator"].holds
+    True
+    """
+
+    code: str
+    severity: Severity
+    scope: CheckScope
+    title_vi: str
+    title_en: str
+    fix_vi: str
+
+    @property
+    def holds(self) -> bool:
+        """An open finding of this check holds its unit x period out of the official marts."""
+        return self.severity == "error"
+
+
+def load_checks() -> Mapping[str, Check]:
+    """The check catalogue, in its declared order (the product's; a province registry keeps it)."""
+    doc = yaml.safe_load((Path(__file__).with_name("checks.yml")).read_text(encoding="utf-8"))
+    checks: dict[str, Check] = {}
+    for raw in doc["checks"]:
+        raw = _mapping(raw, "checks", {"code", "severity", "scope", "title_vi", "title_en", "fix_vi"}, ["code"])
+        if raw["code"] in checks:
+            raise RegistryError(f"check {raw['code']} is defined twice")
+        if raw.get("severity") not in ("error", "warning", "info") or raw.get("scope") not in ("row", "submission"):
+            raise RegistryError(f"check {raw['code']}: severity must be error|warning|info, scope row|submission")
+        checks[raw["code"]] = Check(**raw)
+    return MappingProxyType(checks)
+
+
 @dataclass(frozen=True)
 class Registry:
     indicators: Mapping[str, Indicator]
@@ -212,6 +251,7 @@ class Registry:
     funnels: tuple[Funnel, ...] = ()
     parts: tuple[PartsRule, ...] = ()
     tolerances: Tolerances = DEFAULT_TOLERANCES
+    checks: Mapping[str, Check] = field(default_factory=load_checks)
 
     def expected_rows(self, unit_code: str) -> Iterator[tuple[Indicator, str]]:
         """The (indicator, service) rows a unit is expected to report each month."""

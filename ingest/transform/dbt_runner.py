@@ -9,7 +9,7 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,12 +49,15 @@ def dbt_env(dsn: str | None = None) -> dict[str, str]:
     return env
 
 
-def run_dbt(args: Sequence[str], *, dsn: str | None = None) -> DbtResult:
-    """Run ``dbt <args>`` in dbt_project/; raise :class:`DbtError` when it fails."""
+def run_dbt(args: Sequence[str], *, dsn: str | None = None, env: Mapping[str, str] | None = None) -> DbtResult:
+    """Run ``dbt <args>`` in dbt_project/ (with ``env`` added to its environment); raise
+    :class:`DbtError` when it fails."""
     exe = Path(sys.executable).with_name("dbt")
     cmd = [str(exe) if exe.exists() else "dbt", *args]
     log.info("running %s", " ".join(cmd))
-    proc = subprocess.run(cmd, cwd=dbt_dir(), env=dbt_env(dsn), capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        cmd, cwd=dbt_dir(), env={**dbt_env(dsn), **(env or {})}, capture_output=True, text=True, check=False
+    )
     output = proc.stdout + proc.stderr
     if proc.returncode != 0:
         tail = "\n".join(output.splitlines()[-40:])

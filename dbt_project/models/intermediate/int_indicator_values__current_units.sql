@@ -5,7 +5,7 @@
 with
 
 resolved as (
-    select * from {{ ref('int_indicator_values__resolved') }}
+    select * from {{ ref('int_indicator_values__published') }}
 ),
 
 successors as (

@@ -1,7 +1,7 @@
 with
 
-resolved as (
-    select * from {{ ref('int_indicator_values__resolved') }}
+published as (
+    select * from {{ ref('int_indicator_values__published') }}
 ),
 
 final as (
@@ -23,8 +23,10 @@ final as (
         received_at,
         first_numerator,
         first_denominator,
-        revision_count::int as revision_count
-    from resolved
+        revision_count::int as revision_count,
+        publication_status,
+        held_reason_vi
+    from published
 )
 
 select * from final

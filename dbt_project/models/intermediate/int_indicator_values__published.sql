@@ -1,0 +1,95 @@
+{{ config(materialized='table') }}
+-- Grain: one row per unit x indicator x service x period: what officials may read.
+-- Write-audit-publish: a unit-period's candidate values are published when the gate checked
+-- this very content and no open or explained error holds it.  Otherwise the values published
+-- before (the official fct_indicator_monthly, read as it stands) stay, marked as held when an
+-- error holds them; a held unit-period published never before has no rows here.
+{%- set previous = adapter.get_relation(
+        database=target.database, schema=var('marts_schema'), identifier='fct_indicator_monthly') %}
+with
+
+resolved as (
+    select * from {{ ref('int_indicator_values__resolved') }}
+),
+
+publication as (
+    select * from {{ ref('int_unit_periods__publication') }}
+),
+
+fresh as (
+    select
+        resolved.unit_code,
+        resolved.indicator_code,
+        resolved.service_code,
+        resolved.period,
+        resolved.numerator,
+        resolved.denominator,
+        resolved.reported_rate_pct,
+        resolved.is_numerator_above_denominator,
+        resolved.source_kind,
+        resolved.source_line,
+        resolved.snippet,
+        resolved.batch_id,
+        resolved.file_id,
+        resolved.received_at,
+        resolved.first_numerator,
+        resolved.first_denominator,
+        resolved.revision_count::int as revision_count,
+        'published' as publication_status,
+        null::text as held_reason_vi
+    from resolved
+    inner join publication
+        on resolved.unit_code = publication.unit_code
+        and resolved.period = publication.period
+    where publication.is_checked
+        and not publication.is_held
+),
+
+{% if previous %}
+previous as (
+    select * from {{ previous }}
+),
+
+kept as (
+    select
+        previous.unit_code,
+        previous.indicator_code,
+        previous.service_code,
+        previous.period,
+        previous.numerator,
+        previous.denominator,
+        previous.reported_rate_pct,
+        previous.is_numerator_above_denominator,
+        previous.source_kind,
+        previous.source_line,
+        previous.snippet,
+        previous.batch_id,
+        previous.file_id,
+        previous.received_at,
+        previous.first_numerator,
+        previous.first_denominator,
+        previous.revision_count::int as revision_count,
+        case when publication.is_held then 'held' else 'published' end as publication_status,
+        publication.held_reason_vi
+    from previous
+    left join publication
+        on previous.unit_code = publication.unit_code
+        and previous.period = publication.period
+    where not exists (
+        select 1 from fresh
+        where fresh.unit_code = previous.unit_code and fresh.period = previous.period
+    )
+),
+{% else %}
+kept as (
+    select * from fresh where false
+),
+{% endif %}
+
+final as (
+    select * from fresh
+    union all
+    select * from kept
+)
+
+select * from final
