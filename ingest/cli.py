@@ -46,6 +46,22 @@ def _received_paths(args: argparse.Namespace) -> list[Path] | None:
     return paths
 
 
+def _received_at(text: str | None) -> dt.datetime | None:
+    """``--received-at`` as a timezone-aware time (none given: None); raises ValueError with a
+    one-line message in Vietnamese and English."""
+    from ingest.landing.receipt import ReceiptTimeError, parse_receipt_time
+
+    if text is None:
+        return None
+    try:
+        return parse_receipt_time(text)
+    except ReceiptTimeError:
+        raise ValueError(
+            f"--received-at {text!r}: không phải thời điểm ISO 8601 / not an ISO 8601 time "
+            "(ví dụ / e.g. 2026-04-10T16:30:00+07:00; không có múi giờ là giờ Việt Nam / no offset: Asia/Ho_Chi_Minh)"
+        ) from None
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     from ingest.landing.adapters import LandingContext
     from ingest.landing.land import land_paths
@@ -53,6 +69,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from ingest.registry import load_registry
     from ingest.warehouse.db import connect
 
+    try:
+        received_at = _received_at(args.received_at)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     prepare_warehouse()
     paths = _received_paths(args)
     if paths is None:
@@ -61,7 +82,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     ctx = LandingContext(load_registry(), dt.date.today(), args.period)
     print(f"landing {len(paths)} files (batch {batch})", file=sys.stderr)
     with connect() as conn:
-        outcomes = land_paths(conn, paths, batch_id=batch, ctx=ctx)
+        outcomes = land_paths(conn, paths, batch_id=batch, ctx=ctx, received_at=received_at)
     if args.json:
         print(json.dumps({"batch_id": batch, "files": [o.as_dict() for o in outcomes]}, ensure_ascii=False))
     else:
@@ -304,6 +325,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+")
     p.add_argument("--period", type=_period, help="the month the files must report (YYYY-MM)")
     p.add_argument("--batch-id")
+    p.add_argument(
+        "--received-at",
+        metavar="ISO8601",
+        help="when the files were truly received (archived files), e.g. 2026-04-10T16:30+07:00; "
+        "no offset means Asia/Ho_Chi_Minh; default: the folder's received.csv, else now",
+    )
     p.add_argument("--json", action="store_true", help="print a machine-readable summary")
     p.set_defaults(func=cmd_ingest)
 

@@ -119,8 +119,19 @@ def smtp_settings() -> SmtpSettings:
 
 
 def report_deadline_day() -> int:
-    """Day of the following month by which a period's submissions are due (default the 10th)."""
-    return int(os.environ.get("D06_REPORT_DEADLINE_DAY", "10"))
+    """Day of the following month by which a period's submissions are due (``D06_REPORT_DEADLINE_DAY``,
+    default the 10th, 1 to 28 so that every month has it).
+
+    The one setting: :func:`ingest.submissions.periods.report_deadline` turns it into the deadline
+    instant, and the registry sync writes it to ``registry.setting`` for dbt."""
+    text = os.environ.get("D06_REPORT_DEADLINE_DAY") or "10"
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 28:
+        raise ConfigError(f"D06_REPORT_DEADLINE_DAY must be a day from 1 to 28, not {text!r}")
+    return value
 
 
 def report_rows_per_unit() -> int:

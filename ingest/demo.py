@@ -3,7 +3,8 @@
 The data are synthetic but shaped like real reports: stocks grow month on month, flows vary,
 most units report on time, a few are late or silent, and a few rows carry the mistakes that
 units really make (text in a number cell, an unknown code, a numerator above its denominator),
-so that the demo shows the quality gate at work.
+so that the demo shows the quality gate at work.  When each file was received is listed in the
+folder's receipt manifest (``received.csv``), as a mail gateway would write it.
 
 >>> write_demo_inbox(Path(".warehouse/inbox"), "2026-03")
 """
@@ -15,13 +16,14 @@ import csv
 import datetime as dt
 import hashlib
 import json
-import os
 import random
 from pathlib import Path
 
 import openpyxl
 
+from ingest.landing.receipt import write_manifest
 from ingest.registry import Indicator, Registry, Unit, load_registry
+from ingest.submissions.periods import report_deadline
 
 HEADERS_VI = ["ma_don_vi", "ky_bao_cao", "ma_chi_tieu", "ma_dich_vu", "tu_so", "mau_so", "ty_le", "ghi_chu"]
 
@@ -62,10 +64,32 @@ def _value(unit: Unit, ind: Indicator, service: str, period: str) -> tuple[int, 
     return int(whole * share), whole
 
 
+def _funnel_values(registry: Registry, unit: Unit, period: str) -> dict[tuple[str, str], tuple[int, int]]:
+    """Every expected (indicator, service) value, with the registry's funnels holding: each step
+    is a steady share (per unit and step) of the step before it, so stocks still only grow."""
+    values = {
+        (ind.code, service): _value(unit, ind, service, period) for ind, service in registry.expected_rows(unit.code)
+    }
+    for funnel in registry.funnels:
+        for upper, lower in funnel.pairs():
+            for (code, service), (num, den) in list(values.items()):
+                above = values.get((upper.indicator_code, service))
+                if code != lower.indicator_code or above is None:
+                    continue
+                bound = above[0] if upper.figure == "numerator" else above[1]
+                share = _rng(unit.code, code, service, "funnel").uniform(0.8, 0.99)
+                if lower.figure == "numerator":
+                    values[(code, service)] = (min(num, int(bound * share)), den)
+                else:
+                    values[(code, service)] = (num, min(den, int(bound * share)))
+    return values
+
+
 def demo_rows(registry: Registry, unit: Unit, period: str) -> list[list[str]]:
     rows = []
+    values = _funnel_values(registry, unit, period)
     for ind, service in registry.expected_rows(unit.code):
-        num, den = _value(unit, ind, service, period)
+        num, den = values[(ind.code, service)]
         rate = _pct(num, den) + "%" if den else ""
         rows.append([unit.code, period, ind.code, service, _vn(num), _vn(den), rate, ""])
     return rows
@@ -156,51 +180,55 @@ def _write(path: Path, rows: list[list[str]], fmt: str) -> None:
 def write_demo_inbox(
     inbox: Path, period: str, provinces: list[str] | None = None, registry: Registry | None = None
 ) -> int:
-    """Write the period's demo submissions under ``inbox/<period>/``; return the number of files.
+    """Write the period's demo submissions under ``inbox/<period>/``, with their receipt times
+    in ``received.csv``; return the number of files.
 
     Re-running writes byte-identical files, so a second load changes nothing.
     """
     registry = registry or load_registry()
     y, m = map(int, period.split("-"))
     period_end = dt.date(y, m, calendar.monthrange(y, m)[1])
-    deadline = dt.datetime(y + (m == 12), m % 12 + 1, 10, 17, 0, tzinfo=dt.UTC)
     provinces = provinces or [u.code for u in registry.units.values() if u.kind == "province" and u.valid_to is None]
     scope = set().union(*(_provinces_of(registry, p, period_end) for p in provinces))
     units = [u for u in registry.reporting_units(period_end) if u.province_code in scope]
     target = inbox / period
-    count = 0
+    received: dict[str, dt.datetime] = {}
     for unit in sorted(units, key=lambda u: u.code):
-        rng = _rng("demo", unit.code, period)
-        fate = rng.random()
-        if fate < 0.05:
-            continue  # silent: no submission this month
-        if unit.role == "STP" and unit.valid_to is None:
-            # Sở Tư pháp still sends a Word report: its figures are extracted, not retyped.
-            path = target / f"{unit.code}_{period}_bao_cao.docx"
-            if not path.exists():
-                _write_docx(path, _narrative_report(registry, unit, period))
-                stamp = (deadline - dt.timedelta(days=2)).timestamp()
-                os.utime(path, (stamp, stamp))
-            count += 1
-            continue
-        rows = demo_rows(registry, unit, period)
-        if rng.random() < 0.12:
-            _plant_mistakes(rows, rng)
-        fmt = "xlsx" if unit.kind == "department" and rng.random() < 0.5 else ("json" if fate > 0.93 else "csv")
-        path = target / f"{unit.code}_{period}.{fmt}"
-        if path.exists():
-            count += 1
-            continue  # already written: keep the bytes (and so the sha256) of the first run
+        sent = _write_submission(registry, unit, period, target)
+        if sent is not None:
+            received[sent[0].name] = sent[1]
+    write_manifest(target, received)
+    return len(received)
+
+
+def _write_submission(registry: Registry, unit: Unit, period: str, target: Path) -> tuple[Path, dt.datetime] | None:
+    """Write one unit's submission unless it is already there; return it and when it was received
+    (None: the unit is silent this month)."""
+    deadline = report_deadline(period)
+    rng = _rng("demo", unit.code, period)
+    fate = rng.random()
+    if fate < 0.05:
+        return None  # silent: no submission this month
+    if unit.role == "STP" and unit.valid_to is None:
+        # Sở Tư pháp still sends a Word report: its figures are extracted, not retyped.
+        path = target / f"{unit.code}_{period}_bao_cao.docx"
+        if not path.exists():
+            _write_docx(path, _narrative_report(registry, unit, period))
+        return path, deadline - dt.timedelta(days=2)
+    rows = demo_rows(registry, unit, period)
+    if rng.random() < 0.12:
+        _plant_mistakes(rows, rng)
+    fmt = "xlsx" if unit.kind == "department" and rng.random() < 0.5 else ("json" if fate > 0.93 else "csv")
+    path = target / f"{unit.code}_{period}.{fmt}"
+    if not path.exists():  # already written: keep the bytes (and so the sha256) of the first run
         _write(path, rows, fmt)
-        late = fate > 0.88
-        sent = (
-            deadline + dt.timedelta(days=rng.randint(1, 9))
-            if late
-            else deadline - dt.timedelta(days=rng.randint(0, 8), hours=rng.randint(0, 8))
-        )
-        os.utime(path, (sent.timestamp(), sent.timestamp()))
-        count += 1
-    return count
+    late = fate > 0.88
+    sent = (
+        deadline + dt.timedelta(days=rng.randint(1, 9))
+        if late
+        else deadline - dt.timedelta(days=rng.randint(0, 8), hours=rng.randint(0, 8))
+    )
+    return path, sent
 
 
 def _provinces_of(registry: Registry, province: str, day: dt.date) -> set[str]:

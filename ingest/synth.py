@@ -21,8 +21,10 @@ How the figures are made, from the registry alone:
 * **Sizes.**  Communes are small, departments larger; a department that is the only other reporter
   of what communes report sends the communes' sum (``Indicator.province_source_role``).  Units that
   report service rows of an indicator with a parts rule also send the all-services (``NA``) total.
-* **On time.**  Every file's modification time is its receipt time, before the deadline day
-  (``D06_REPORT_DEADLINE_DAY``) of the following month, Asia/Ho_Chi_Minh.
+* **On time.**  Every file's receipt time is listed in its month folder's receipt manifest
+  (``received.csv``, what a mail gateway writes; :mod:`ingest.landing.receipt`), on a day
+  before the deadline day (``D06_REPORT_DEADLINE_DAY``) of the following month,
+  Asia/Ho_Chi_Minh; a late file's is after :func:`~ingest.submissions.periods.report_deadline`.
 
 Faults (``--faults``) are injected once per kind per month (``stock_decrease`` and ``count_jump``
 from the second month on), each on a unit of its own; the generator checks that the unit's data
@@ -39,7 +41,6 @@ import calendar
 import datetime as dt
 import json
 import math
-import os
 import random
 import unicodedata
 from collections import defaultdict
@@ -48,12 +49,12 @@ from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from ingest.config import report_deadline_day
 from ingest.demo import _provinces_of, _rng, _vn, _write
+from ingest.landing.receipt import write_manifest
 from ingest.registry import NO_SERVICE, Indicator, Registry, Unit, load_registry
 from ingest.registry.catalog import Figure
+from ingest.submissions.periods import TIMEZONE, deadline_day, report_deadline
 
 __all__ = [
     "FAULT_KINDS",
@@ -82,7 +83,6 @@ FAULT_KINDS = (
 NEEDS_PREVIOUS_MONTH = frozenset({"stock_decrease", "count_jump"})
 FORMATS = ("csv", "xlsx", "json")
 GROUND_TRUTH = "ground_truth.jsonl"
-TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 ORIGIN = "2024-01"
 """Month 0 of the stocks' completion curves."""
 
@@ -196,13 +196,6 @@ def _shift(period: str, months: int) -> str:
 def _last_day(period: str) -> dt.date:
     y, m = map(int, period.split("-"))
     return dt.date(y, m, calendar.monthrange(y, m)[1])
-
-
-def deadline(period: str) -> dt.datetime:
-    """17:00 Asia/Ho_Chi_Minh on the deadline day of the month after ``period``."""
-    nxt = _shift(period, 1)
-    y, m = map(int, nxt.split("-"))
-    return dt.datetime(y, m, report_deadline_day(), 17, 0, tzinfo=TIMEZONE)
 
 
 # --- figures: which are the same, which bound which --------------------------------------------
@@ -909,7 +902,7 @@ class _Injector:
                 NO_SERVICE,
                 month.period,
                 "the unit sent nothing for the month",
-                {"deadline": deadline(month.period).isoformat()},
+                {"deadline": report_deadline(month.period).isoformat()},
             )
         )
         return True
@@ -917,7 +910,8 @@ class _Injector:
     def _late_submission(self, i: int, month: _Month) -> bool:
         unit = self._units(i, "late_submission")[0]
         r = _rng(self.seed, "late", month.period)
-        received = deadline(month.period) + dt.timedelta(days=r.randint(1, 8), hours=r.randint(-8, 0))
+        due = report_deadline(month.period)  # the start of the day after the deadline day: late from then on
+        received = due + dt.timedelta(days=r.randint(1, 8), hours=r.randint(-8, 0))
         month.late[unit.code] = received
         self._record(
             Fault(
@@ -926,8 +920,9 @@ class _Injector:
                 None,
                 NO_SERVICE,
                 month.period,
-                f"received {received:%d/%m/%Y %H:%M}, after the deadline {deadline(month.period):%d/%m/%Y %H:%M}",
-                {"received_at": received.isoformat(), "deadline": deadline(month.period).isoformat()},
+                f"received {received:%d/%m/%Y %H:%M}, "
+                f"after the deadline (the end of {deadline_day(month.period):%d/%m/%Y})",
+                {"received_at": received.isoformat(), "deadline": due.isoformat()},
             )
         )
         return True
@@ -969,10 +964,33 @@ def _texts(row: SynthRow, period: str, dots: bool, percent: bool) -> list[str]:
 def _receipt(seed: str, unit: str, period: str) -> dt.datetime:
     """An on-time receipt: a working hour on one of the days before the deadline day."""
     r = _rng(seed, "received", unit, period)
-    nxt = _shift(period, 1)
-    y, m = map(int, nxt.split("-"))
-    day = r.randint(1, max(1, report_deadline_day() - 1))
-    return dt.datetime(y, m, day, r.randint(7, 15), r.randint(0, 59), tzinfo=TIMEZONE)
+    last = deadline_day(period)
+    day = r.randint(1, max(1, last.day - 1))
+    return dt.datetime(last.year, last.month, day, r.randint(7, 15), r.randint(0, 59), tzinfo=TIMEZONE)
+
+
+def _write_month(folder: Path, month: _Month, k: int, seed: int) -> list[Path]:
+    """Write a month's submissions (format in turn, ``k`` the month's index) and the folder's
+    receipt manifest with each file's receipt time; return the files written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for unit in month.units:
+        for fmt in FORMATS:
+            (folder / f"{unit.code}_{month.period}.{fmt}").unlink(missing_ok=True)
+    files: list[Path] = []
+    received: dict[str, dt.datetime] = {}
+    for j, unit in enumerate(month.units):
+        if unit.code in month.silent:
+            continue
+        fmt = FORMATS[(j + k) % len(FORMATS)]
+        path = folder / f"{unit.code}_{month.period}.{fmt}"
+        style = _rng(str(seed), "style", unit.code)
+        dots, percent = style.random() < 0.7, style.random() < 0.6
+        texts = [_texts(r, month.period, dots, percent) for r in month.rows[unit.code]]
+        _write(path, texts, fmt)
+        received[path.name] = month.late.get(unit.code) or _receipt(str(seed), unit.code, month.period)
+        files.append(path)
+    write_manifest(folder, received)
+    return files
 
 
 def synthesise(
@@ -1014,23 +1032,7 @@ def synthesise(
             injector.inject(i, kind)
     files: list[Path] = []
     for k, month in enumerate(timeline):
-        folder = out / month.period
-        folder.mkdir(parents=True, exist_ok=True)
-        for unit in month.units:
-            for fmt in FORMATS:
-                (folder / f"{unit.code}_{month.period}.{fmt}").unlink(missing_ok=True)
-        for j, unit in enumerate(month.units):
-            if unit.code in month.silent:
-                continue
-            fmt = FORMATS[(j + k) % len(FORMATS)]
-            path = folder / f"{unit.code}_{month.period}.{fmt}"
-            style = _rng(str(seed), "style", unit.code)
-            dots, percent = style.random() < 0.7, style.random() < 0.6
-            texts = [_texts(r, month.period, dots, percent) for r in month.rows[unit.code]]
-            _write(path, texts, fmt)
-            received = month.late.get(unit.code) or _receipt(str(seed), unit.code, month.period)
-            os.utime(path, (received.timestamp(), received.timestamp()))
-            files.append(path)
+        files += _write_month(out / month.period, month, k, seed)
     truth = out / GROUND_TRUTH
     with truth.open("w", encoding="utf-8") as f:
         for fault in injector.faults:

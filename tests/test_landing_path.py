@@ -44,10 +44,14 @@ def _csv_text(rows: list[list[Any]], header: list[str] = HEADER, delimiter: str 
 
 
 def _write(path: Path, data: bytes, received: dt.datetime | None = None) -> Path:
+    """Write a file; a receipt time goes in its folder's receipt manifest, as a mail gateway writes it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     if received is not None:
-        os.utime(path, (received.timestamp(), received.timestamp()))
+        manifest = path.parent / "received.csv"
+        lines = "" if manifest.exists() else "file_name,received_at\n"
+        with manifest.open("a", encoding="utf-8") as f:
+            f.write(f"{lines}{path.name},{received.isoformat()}\n")
     return path
 
 

@@ -7,6 +7,7 @@ with code written for this test (never a check implementation of the quality gat
 from __future__ import annotations
 
 import calendar
+import csv
 import datetime as dt
 import io
 import json
@@ -50,6 +51,8 @@ class Inbox:
     problems: list[RowProblem]
     files: dict[tuple[str, str], Path]
     truth: list[dict[str, object]]
+    received: dict[tuple[str, str], dt.datetime]
+    """(period, unit) -> receipt time, from the month folder's received.csv."""
 
     def row(self, period: str, unit: str, indicator: str, service: str) -> SubmissionRow:
         (found,) = [r for r in self.rows[(period, unit)] if (r.indicator_code, r.service_code) == (indicator, service)]
@@ -61,8 +64,13 @@ def _read(root: Path) -> Inbox:
     rows: dict[tuple[str, str], list[SubmissionRow]] = {}
     problems: list[RowProblem] = []
     files: dict[tuple[str, str], Path] = {}
+    received: dict[tuple[str, str], dt.datetime] = {}
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-        for path in sorted(folder.iterdir()):
+        with (folder / "received.csv").open(encoding="utf-8") as f:
+            for line in csv.DictReader(f):
+                at = dt.datetime.fromisoformat(line["received_at"])
+                received[(folder.name, line["file_name"].split("_")[0])] = at
+        for path in sorted(p for p in folder.iterdir() if p.name != "received.csv"):
             unit = path.name.split("_")[0]
             assert (folder.name, unit) not in files, f"two files for {unit} in {folder.name}"
             with path.open("rb") as fp:
@@ -71,7 +79,8 @@ def _read(root: Path) -> Inbox:
             rows[(folder.name, unit)] = parsed
             problems += bad
     truth = [json.loads(line) for line in (root / GROUND_TRUTH).read_text(encoding="utf-8").splitlines()]
-    return Inbox(root, rows, problems, files, truth)
+    assert set(received) == set(files), "the manifest lists every file, and only those"
+    return Inbox(root, rows, problems, files, truth, received)
 
 
 @pytest.fixture(scope="module")
@@ -114,8 +123,9 @@ def _last_day(period: str) -> dt.date:
 
 
 def _deadline(period: str) -> dt.datetime:
+    """The first instant that is late: the start of the day after the deadline day, in Vietnam."""
     y, m = map(int, period.split("-"))
-    return dt.datetime(y + (m == 12), m % 12 + 1, report_deadline_day(), 17, 0, tzinfo=VN)
+    return dt.datetime(y + (m == 12), m % 12 + 1, report_deadline_day() + 1, 0, 0, tzinfo=VN)
 
 
 def _expected_units(period: str) -> set[str]:
@@ -223,8 +233,8 @@ def test_every_expected_unit_sends_one_file_in_every_format_on_time(clean: Inbox
         sent = {unit for p, unit in clean.files if p == period}
         assert sent == _expected_units(period)
     assert {p.suffix for p in clean.files.values()} == {".csv", ".xlsx", ".json"}
-    for (period, _), path in clean.files.items():
-        received = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=VN)
+    for (period, unit), path in clean.files.items():
+        received = clean.received[(period, unit)].astimezone(VN)
         assert _last_day(period) < received.date() and received < _deadline(period), path.name
     assert clean.truth == []
 
@@ -334,9 +344,9 @@ def test_each_fault_is_in_the_parsed_data_as_described(faulty: Inbox) -> None:
             assert (period, unit) not in faulty.files
             continue
         if check == "late_submission":
-            mtime = dt.datetime.fromtimestamp(faulty.files[(period, unit)].stat().st_mtime, tz=VN)
-            assert mtime > _deadline(period)
-            assert mtime == dt.datetime.fromisoformat(str(values["received_at"]))
+            received = faulty.received[(period, unit)]
+            assert received >= _deadline(period)
+            assert received == dt.datetime.fromisoformat(str(values["received_at"]))
             continue
         assert isinstance(indicator, str)
         if check == "missing_row":

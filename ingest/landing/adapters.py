@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
+from ingest.landing.receipt import is_manifest
 from ingest.narrative.review import REVIEW_KEYWORD, after_narrative_load
 from ingest.narrative.submission import narrative_parser
 from ingest.registry import Registry
@@ -69,9 +70,10 @@ def is_received_file(path: Path) -> bool:
     """Whether a file in an inbox is a submission to load.
 
     Every file counts, not only known formats: an unsupported one is recorded and reported as
-    rejected.  Hidden files, Office lock files and partial copies (``.part``) are left alone.
+    rejected.  Hidden files, Office lock files, partial copies (``.part``) and the folder's
+    receipt manifest (``received.csv``, metadata read by :mod:`ingest.landing.receipt`) are left alone.
     """
-    return path.is_file() and not path.name.startswith((".", "~$")) and path.suffix != ".part"
+    return path.is_file() and not path.name.startswith((".", "~$")) and path.suffix != ".part" and not is_manifest(path)
 
 
 def _structured(ctx: LandingContext, kind: SourceKind = "template") -> Adapter:

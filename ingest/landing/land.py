@@ -40,6 +40,7 @@ from ingest.config import archive_dir
 from ingest.landing import spool
 from ingest.landing.adapters import LandingContext, SourceKind, after_load_hooks, choose_adapter
 from ingest.landing.model import FileOutcome, Parsed, Received, ReplayIdentity
+from ingest.landing.receipt import Arrival, ReceiptSource, arrivals
 from ingest.landing.spool import Spool
 from ingest.landing.store import Hooks, StoreError, store_batch
 from ingest.safety import safe_filename
@@ -89,20 +90,31 @@ def receive_bytes(
     *,
     period: str | None = None,
     replay_of: ReplayIdentity | None = None,
+    source: ReceiptSource = "ingest",
 ) -> Received:
-    """Hash and archive one file's bytes."""
+    """Hash and archive one file's bytes, received at ``received_at`` (known from ``source``)."""
     file_name = safe_filename(name)
     archive, sha256, size = archive_stream(io.BytesIO(data), Path(file_name).suffix.lower())
-    return Received(file_name, sha256, size, archive, received_at, period, replay_of)
+    return Received(file_name, sha256, size, archive, received_at, period, replay_of, source)
 
 
-def receive_path(path: Path, *, period: str | None = None) -> Received:
-    """Hash and archive one file on disk, streaming; its time of receipt is its modification time."""
-    received_at = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC)
+def receive_path(
+    path: Path,
+    *,
+    period: str | None = None,
+    received_at: dt.datetime | None = None,
+    source: ReceiptSource = "ingest",
+) -> Received:
+    """Hash and archive one file on disk, streaming.
+
+    Its time of receipt is ``received_at`` (supplied, or from its folder's manifest), else now;
+    never its modification time, which copying changes."""
+    if received_at is None:
+        received_at, source = dt.datetime.now(dt.UTC), "ingest"
     file_name = safe_filename(path.name)
     with path.open("rb") as fp:
         archive, sha256, size = archive_stream(fp, Path(file_name).suffix.lower())
-    return Received(file_name, sha256, size, archive, received_at, period)
+    return Received(file_name, sha256, size, archive, received_at, period, None, source)
 
 
 # --- pass 2: parse ----------------------------------------------------------------------------
@@ -151,19 +163,27 @@ def _drop(spooled: Spool | None) -> None:
         spooled.remove()
 
 
-def receive_and_parse(path: Path, ctx: LandingContext) -> Parsed:
+def receive_and_parse(arrival: Arrival, ctx: LandingContext) -> Parsed:
     """Receive (hash, archive) and read one file on disk; runs in a worker process.
 
-    A file that cannot be read from disk still gets a ledger row, ``failed``, keyed by its path."""
+    A file that cannot be read from disk still gets a ledger row, ``failed``, keyed by its path.
+    A notice about its receipt time (an unreadable manifest line) goes on its ledger row."""
+    path = arrival.path
     try:
-        received = receive_path(path, period=ctx.period)
+        received = receive_path(path, period=ctx.period, received_at=arrival.received_at, source=arrival.source)
     except OSError as exc:
         log.warning("%s: cannot be read from disk: %s", path.name, _error_text(exc))
         key = hashlib.sha256(f"unreadable:{path.resolve()}:{dt.datetime.now(dt.UTC).isoformat()}".encode()).hexdigest()
-        received = Received(safe_filename(path.name), key, 0, path, dt.datetime.now(dt.UTC), ctx.period)
+        received = Received(
+            safe_filename(path.name), key, 0, path, arrival.received_at, ctx.period, None, arrival.source
+        )
         vi = "Không đọc được tệp từ hộp thư đến (quyền truy cập hoặc lỗi đĩa)"
-        return Parsed(received, "template", "failed", error=("unreadable_file", vi, _error_text(exc)))
-    return parse_received(received, ctx)
+        parsed = Parsed(received, "template", "failed", error=("unreadable_file", vi, _error_text(exc)))
+    else:
+        parsed = parse_received(received, ctx)
+    if arrival.notice is not None:
+        parsed.notices.insert(0, arrival.notice)
+    return parsed
 
 
 Work = Callable[[Any, LandingContext], Parsed]
@@ -278,9 +298,15 @@ def land_paths(
     *,
     batch_id: str,
     ctx: LandingContext,
+    received_at: dt.datetime | None = None,
 ) -> list[FileOutcome]:
-    """Receive and land files on disk (any source kind), in the order they were received."""
-    ordered = sorted(paths, key=lambda p: (p.stat().st_mtime, p.name))  # ledger ids follow receipt
+    """Receive and land files on disk (any source kind), in the order they were received.
+
+    Each file's receipt time is ``received_at`` when supplied (``d06 ingest --received-at``),
+    else the time its folder's ``received.csv`` lists, else the start of this landing
+    (:mod:`ingest.landing.receipt`).  Receipt manifests are read, not landed."""
+    now = dt.datetime.now(dt.UTC)
+    ordered = arrivals(paths, now=now, received_at=received_at)  # ledger ids follow receipt
     return land_received(conn, ordered, batch_id=batch_id, ctx=ctx, work=receive_and_parse)
 
 
@@ -293,6 +319,7 @@ def land_bytes(
     ctx: LandingContext,
     received_at: dt.datetime | None = None,
 ) -> FileOutcome:
-    """Receive and land one file's bytes (uploads, tests)."""
-    received = receive_bytes(data, name, received_at or dt.datetime.now(dt.UTC), period=ctx.period)
+    """Receive and land one file's bytes (uploads, tests), received now or at ``received_at`` (supplied)."""
+    source: ReceiptSource = "supplied" if received_at is not None else "ingest"
+    received = receive_bytes(data, name, received_at or dt.datetime.now(dt.UTC), period=ctx.period, source=source)
     return land_received(conn, [received], batch_id=batch_id, ctx=ctx)[0]

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ingest.landing.adapters import SourceKind
+from ingest.landing.receipt import ReceiptSource
 from ingest.landing.spool import Spool
 from ingest.submissions.model import FileNotice, RowProblem, SubmissionRow
 
@@ -25,7 +26,10 @@ class ReplayIdentity:
 
 @dataclass(frozen=True)
 class Received:
-    """A file as received: its name, where its bytes are archived, and when it arrived."""
+    """A file as received: its name, where its bytes are archived, and when it arrived.
+
+    ``received_at`` is when the warehouse first received the file, never its modification time;
+    ``received_at_source`` says where that time comes from (:mod:`ingest.landing.receipt`)."""
 
     name: str
     sha256: str
@@ -34,6 +38,7 @@ class Received:
     received_at: dt.datetime
     requested_period: str | None = None
     replay_of: ReplayIdentity | None = None
+    received_at_source: ReceiptSource = "ingest"
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 Every file ever received for the period is read back from ``archive/`` (checked against its
 sha256), its landed rows are deleted, and it is loaded again with the same ledger identity
-(file id, batch, time of receipt and of loading).  After ``dbt build`` the marts are exactly
+(file id, batch, time of receipt and its source, time of loading).  After ``dbt build`` the marts are exactly
 what they were: the archive, not the landing tables, is the source of truth.
 """
 
@@ -32,19 +32,20 @@ def replay_period(conn: psycopg.Connection[Any], period: str, *, registry: Regis
     """Reload every archived file of ``period`` in its original order; one transaction in all."""
     registry = registry or load_registry()
     files = conn.execute(
-        """select file_id, file_name, sha256, archive_path, received_at, loaded_at, batch_id, requested_period
+        """select file_id, file_name, sha256, archive_path, received_at, loaded_at, batch_id, requested_period,
+                  received_at_source
            from audit.load_ledger where period = %s order by file_id""",
         (period,),
     ).fetchall()
     received: list[Received] = []
-    for file_id, name, sha256, archive_path, received_at, loaded_at, batch_id, requested in files:
+    for file_id, name, sha256, archive_path, received_at, loaded_at, batch_id, requested, source in files:
         path = Path(archive_path)
         if not path.exists():
             raise ReplayError(f"{name} (file {file_id}): archived copy {path} is missing")
         if hashlib.sha256(path.read_bytes()).hexdigest() != sha256:
             raise ReplayError(f"{name} (file {file_id}): archived copy {path} does not match its sha256")
         identity = ReplayIdentity(file_id, batch_id, loaded_at)
-        received.append(Received(name, sha256, path.stat().st_size, path, received_at, requested, identity))
+        received.append(Received(name, sha256, path.stat().st_size, path, received_at, requested, identity, source))
     outcomes: list[FileOutcome] = []
     with conn.transaction():
         ids = [f[0] for f in files]

@@ -13,7 +13,6 @@ every key cell against the registry anyway).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -28,12 +27,11 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ingest.registry import NO_SERVICE, Indicator, Registry, Unit
 from ingest.safety import neutralise_formula
 from ingest.submissions.parse import COLUMNS, DATA_SHEET, Column, normalise_period, unit_valid_in_period
+from ingest.submissions.periods import deadline_day
 
 __all__ = ["GUIDE_SHEET", "write_template"]
 
 GUIDE_SHEET = "huong_dan"
-DEADLINE_DAY = 10
-"""A month's submission is due on this day of the following month."""
 
 _VALUE_FORMATS = {"numerator": "#,##0", "denominator": "#,##0", "reported_rate": "0.00", "note": "@"}
 """The cells a unit fills in (unlocked), with their number formats."""
@@ -85,11 +83,6 @@ _HELPERS: tuple[_Helper, ...] = (
     _Helper("Tử số là", lambda reg, ind, svc: ind.numerator, 45),
     _Helper("Mẫu số là", lambda reg, ind, svc: ind.denominator, 45),
 )
-
-
-def _deadline(period: str) -> dt.date:
-    year, month = (int(part) for part in period.split("-"))
-    return dt.date(year + month // 12, month % 12 + 1, DEADLINE_DAY)
 
 
 def _validation(kind: str, operator: str, formula1: str, formula2: str | None, error: str) -> DataValidation:
@@ -183,13 +176,13 @@ def _protect(ws: Worksheet) -> None:
 
 def _write_guide(ws: Worksheet, unit: Unit, period: str, rows: int) -> None:
     year, month = period.split("-")
-    deadline = _deadline(period)
+    deadline = deadline_day(period)
     lines = [
         ("HƯỚNG DẪN NHẬP BÁO CÁO ĐỊNH KỲ HẰNG THÁNG – ĐỀ ÁN 06", True),
         (f"Đơn vị báo cáo: {unit.name_vi} (mã {unit.code})", False),
         (f"Kỳ báo cáo: tháng {month}/{year}", False),
         (
-            f"Hạn nộp: ngày {deadline:%d/%m/%Y} (ngày {DEADLINE_DAY} của tháng liền sau kỳ báo cáo)",
+            f"Hạn nộp: ngày {deadline:%d/%m/%Y} (hết ngày {deadline.day} của tháng liền sau kỳ báo cáo, giờ Việt Nam)",
             True,
         ),
         (f"Số dòng cần báo cáo: {rows}", False),

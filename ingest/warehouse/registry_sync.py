@@ -6,6 +6,7 @@ from typing import Any
 
 import psycopg
 
+from ingest.config import report_deadline_day
 from ingest.registry import NO_SERVICE, Registry
 from ingest.registry.catalog import load_plan_tasks
 from ingest.warehouse.db import copy_rows
@@ -38,8 +39,14 @@ def _plan_task_row(task: dict[str, str]) -> list[object]:
     ]
 
 
+def settings() -> dict[str, str]:
+    """The settings dbt reads from ``registry.setting`` instead of keeping its own default."""
+    return {"report_deadline_day": str(report_deadline_day())}
+
+
 def sync_registry(conn: psycopg.Connection[Any], registry: Registry) -> dict[str, int]:
     """Replace the registry tables with ``registry``'s content in one transaction; return row counts."""
+    conn.execute("truncate registry.setting")
     conn.execute(
         "truncate registry.indicator, registry.indicator_reporter, registry.service, "
         "registry.unit, registry.unit_succession, registry.plan_task"
@@ -141,5 +148,6 @@ def sync_registry(conn: psycopg.Connection[Any], registry: Registry) -> dict[str
             PLAN_TASK_COLUMNS,
             (_plan_task_row(t) for t in load_plan_tasks()),
         ),
+        "setting": copy_rows(conn, "registry.setting", ["key", "value"], settings().items()),
     }
     return counts

@@ -30,6 +30,13 @@ create index if not exists load_ledger_unit_period on audit.load_ledger (unit_co
 alter table audit.load_ledger add column if not exists requested_period text;
 -- File-level notices (an unknown column and its nearest alias, the encoding detected), for the report.
 alter table audit.load_ledger add column if not exists notices jsonb not null default '[]';
+-- Where received_at comes from: 'ingest' (when the landing call received the file), 'supplied'
+-- (`d06 ingest --received-at`) or 'manifest' (the inbox folder's received.csv).  Never a file's
+-- modification time, which copying changes.  Rows from before this column were loaded by mtime.
+alter table audit.load_ledger add column if not exists received_at_source text not null default 'ingest';
+alter table audit.load_ledger drop constraint if exists load_ledger_received_at_source_check;
+alter table audit.load_ledger add constraint load_ledger_received_at_source_check
+    check (received_at_source in ('ingest', 'supplied', 'manifest'));
 -- Source kinds and statuses widen over time: the checks are re-created to their current lists.
 -- 'review' is a corrected review workbook; 'failed' is a file an unexpected error stopped.
 alter table audit.load_ledger drop constraint if exists load_ledger_source_kind_check;
@@ -188,6 +195,12 @@ create table if not exists registry.plan_task (
     status                  text not null,
     status_as_of            date not null,
     source_line             integer
+);
+
+-- Settings that Python and dbt share, so that each has one value (the report deadline day).
+create table if not exists registry.setting (
+    key   text primary key,
+    value text not null
 );
 
 -- Consistency findings of narrative reports (stated rate vs figures, parts vs totals).

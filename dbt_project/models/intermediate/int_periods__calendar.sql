@@ -1,9 +1,21 @@
 -- The monthly calendar, with each month's submission deadline and whether any file was
--- received for it (a reporting period).
+-- received for it (a reporting period).  The deadline is the last day on time (Asia/Ho_Chi_Minh),
+-- from the same setting as the Python side (ingest.submissions.periods.report_deadline).
 with
 
 ledger as (
     select * from {{ ref('stg_audit__load_ledger') }}
+),
+
+settings as (
+    select * from {{ ref('stg_registry__settings') }}
+),
+
+deadline as (
+    -- The one setting (D06_REPORT_DEADLINE_DAY), written by the registry sync for Python and dbt alike.
+    select setting_value::int as report_deadline_day
+    from settings
+    where setting_key = 'report_deadline_day'
 ),
 
 bounds as (
@@ -41,10 +53,12 @@ final as (
         'Tháng ' || extract(month from months.period_start)::int || '/' || extract(year from months.period_start)::int
             as period_label_vi,
         (months.period_start + interval '1 month'
-            + ({{ var('report_deadline_day') }} - 1) * interval '1 day')::date as report_deadline,
+            + (deadline.report_deadline_day - 1) * interval '1 day')::date as report_deadline,
         to_char(months.period_start - interval '1 month', 'YYYY-MM') as previous_period,
         reported.period is not null as is_reporting_period
     from months
+    left join deadline
+        on true
     left join reported
         on to_char(months.period_start, 'YYYY-MM') = reported.period
 )

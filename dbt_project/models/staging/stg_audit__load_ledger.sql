@@ -15,6 +15,7 @@ final as (
         unit_code,
         period,
         received_at,
+        received_at_source,
         loaded_at,
         status,
         rows_read,
