@@ -124,9 +124,21 @@ def run_summary(conn: Any, run_id: str) -> dict[str, Any]:
     problems = ([row[2]] if row[2] else []) + ([f"steps not completed: {', '.join(missing)}"] if missing else [])
     if summary["failed"] or summary["rejected"]:
         problems.append(f"{summary['failed']} files failed and {summary['rejected']} were rejected")
+    summary |= _gate_counts(conn, summary["period"])
     summary["status"] = "failed" if problems else "success"
     summary["problems"] = problems
     return summary
+
+
+def _gate_counts(conn: Any, period: str) -> dict[str, int]:
+    """The quality gate's open findings for the period, and the unit-periods its errors hold."""
+    row = conn.execute(
+        """select count(*) filter (where severity = 'error'), count(*) filter (where severity = 'warning'),
+                  count(distinct unit_code) filter (where severity = 'error')
+           from audit.violation where period = %s and status in ('open', 'explained')""",
+        (period,),
+    ).fetchone()
+    return {"open_errors": int(row[0]), "open_warnings": int(row[1]), "units_held": int(row[2])}
 
 
 def finish_run(run_id: str) -> dict[str, Any]:
@@ -152,7 +164,8 @@ def summary_line(summary: dict[str, Any]) -> str:
         f"({summary.get('loaded', 0)} loaded, {summary.get('rejected', 0)} rejected, "
         f"{summary.get('failed', 0)} failed), "
         f"{summary.get('rows_read', 0)} rows read = {summary.get('rows_loaded', 0)} loaded + "
-        f"{summary.get('rows_quarantined', 0)} quarantined"
+        f"{summary.get('rows_quarantined', 0)} quarantined; quality gate: {summary.get('open_errors', 0)} open "
+        f"errors ({summary.get('units_held', 0)} units held), {summary.get('open_warnings', 0)} warnings"
     )
     return text + ("; " + "; ".join(summary["problems"]) if summary.get("problems") else "")
 

@@ -124,6 +124,7 @@ def load_stage(conn: Any, scope: CheckScope) -> None:
         {"prev": previous},
     )
     conn.execute(f"create unique index on gate_previous ({_ROW_KEYS})")
+    conn.execute("analyze gate_rows, gate_previous")
 
 
 # --- the checks: one select each, yielding check_code, keys, period, values, file_id -----------
@@ -148,7 +149,8 @@ def _row_checks() -> dict[str, str]:
             select {_keys("r")}, jsonb_build_object({figures}, 'computed_rate', round({rate}, 2)), r.file_id
             from gate_rows r join gate_tolerance t using (indicator_code)
             where r.reported_rate_pct is not null and r.denominator > 0
-              and abs(r.reported_rate_pct - round(100.0 * r.numerator / r.denominator, {printed})) > t.rate_mismatch_pp""",
+              and abs(r.reported_rate_pct - round(100.0 * r.numerator / r.denominator, {printed}))
+                  > t.rate_mismatch_pp""",
         "false_full_rate": f"""
             select {_keys("r")}, jsonb_build_object({figures}, 'computed_rate', {rate}), r.file_id
             from gate_rows r
@@ -287,7 +289,7 @@ def _submission_checks() -> dict[str, str]:
             from (select distinct unit_code, period from {EXPECTED} where period = any(%(periods)s)) e
             join registry.unit u on u.unit_code = e.unit_code
             join gate_deadline d on d.period = e.period and d.deadline <= %(now)s
-            where u.province_code in (select province_code from gate_rows r where r.period = e.period)
+            where (u.province_code, e.period) in (select province_code, period from gate_rows)
               and not exists (select 1 from gate_rows r where r.unit_code = e.unit_code and r.period = e.period)
               and not exists (select 1 from audit.load_ledger l where l.unit_code = e.unit_code
                               and l.period = e.period and l.status = 'loaded')""",

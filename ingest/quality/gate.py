@@ -75,11 +75,12 @@ def audit_period(
         findings = find_violations(conn, registry, scope)
         ledger = record_findings(conn, run_id, periods)
         checked = record_checked(conn, run_id, periods, CANDIDATE_UNIT_PERIODS)
-        held = conn.execute(
+        row = conn.execute(
             """select count(distinct (unit_code, period)) from audit.violation
                where period = any(%s) and severity = 'error' and status in ('open', 'explained')""",
             (list(periods),),
-        ).fetchone()[0]
+        ).fetchone()
+        held = row[0] if row else 0
     outcome = AuditOutcome(run_id, periods, findings, ledger, checked, int(held))
     log.info("audit %s: %s", ",".join(periods), outcome.as_dict())
     return outcome
