@@ -126,8 +126,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     run_id = args.run_id or f"manual__{args.period}__{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}"
     try:
         print(json.dumps(pipeline.ingest_period(args.period, run_id=run_id)))
-        print(json.dumps(pipeline.build_models(run_id)))
+        print(json.dumps(pipeline.stage_models(run_id)))
+        print(json.dumps(pipeline.audit(args.period, run_id=run_id), ensure_ascii=False))
+        print(json.dumps(pipeline.build_publication(run_id)))
         print(json.dumps(pipeline.quality_gate(args.period, run_id=run_id)))
+        print(json.dumps(pipeline.publish(run_id)))
         report = pipeline.render_report(args.period, run_id=run_id)
         print(json.dumps(pipeline.send_report(args.period, run_id=run_id, report_path=report)))
     except Exception as exc:  # recorded by the step; the user gets the summary, not a traceback

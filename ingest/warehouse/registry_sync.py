@@ -49,7 +49,7 @@ def sync_registry(conn: psycopg.Connection[Any], registry: Registry) -> dict[str
     conn.execute("truncate registry.setting")
     conn.execute(
         "truncate registry.indicator, registry.indicator_reporter, registry.service, "
-        "registry.unit, registry.unit_succession, registry.plan_task"
+        "registry.unit, registry.unit_succession, registry.plan_task, registry.quality_check"
     )
     counts = {
         "indicator": copy_rows(
@@ -149,5 +149,14 @@ def sync_registry(conn: psycopg.Connection[Any], registry: Registry) -> dict[str
             (_plan_task_row(t) for t in load_plan_tasks()),
         ),
         "setting": copy_rows(conn, "registry.setting", ["key", "value"], settings().items()),
+        "quality_check": copy_rows(
+            conn,
+            "registry.quality_check",
+            ["check_code", "check_no", "severity", "scope", "title_vi", "title_en", "fix_vi"],
+            (
+                (c.code, no, c.severity, c.scope, c.title_vi, c.title_en, c.fix_vi)
+                for no, c in enumerate(registry.checks.values(), 1)
+            ),
+        ),
     }
     return counts

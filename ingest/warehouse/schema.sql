@@ -214,3 +214,57 @@ create table if not exists raw.narrative_finding (
     snippet     text,
     primary key (file_id, finding_no)
 );
+
+-- The quality gate's check catalogue (ingest/registry/checks.yml), for the marts and the report.
+create table if not exists registry.quality_check (
+    check_code  text primary key,
+    check_no    integer not null,
+    severity    text    not null check (severity in ('error', 'warning', 'info')),
+    scope       text    not null check (scope in ('row', 'submission')),
+    title_vi    text    not null,
+    title_en    text    not null,
+    fix_vi      text    not null
+);
+
+-- The violation ledger: one row per check x unit x indicator x service x period, updated by
+-- every gate run that checks its period and never duplicated.  A submission-level check
+-- (missing_submission, late_submission) has no indicator and no service.
+--   open       found by the last run that checked the period
+--   explained  a person commented on it; an explained error still holds its unit x period
+--   corrected  a later run no longer finds it (set by the gate)
+--   accepted   a person confirmed the figure is true; an accepted error is published
+-- A finding whose values change after it was explained or accepted opens again.
+create table if not exists audit.violation (
+    violation_id    bigserial   primary key,
+    check_code      text        not null,
+    severity        text        not null check (severity in ('error', 'warning', 'info')),
+    unit_code       text        not null,
+    indicator_code  text,
+    service_code    text,
+    period          text        not null,
+    "values"        jsonb       not null default '{}',
+    file_id         bigint,
+    status          text        not null default 'open'
+                                check (status in ('open', 'explained', 'corrected', 'accepted')),
+    first_run_id    text        not null,
+    last_run_id     text        not null,
+    first_seen_at   timestamptz not null default now(),
+    last_seen_at    timestamptz not null default now(),
+    status_by       text,
+    status_comment  text,
+    status_at       timestamptz,
+    constraint violation_key unique nulls not distinct
+        (check_code, unit_code, indicator_code, service_code, period)
+);
+create index if not exists violation_period_status on audit.violation (period, status);
+
+-- What the gate checked: the content hash of each unit x period's candidate values
+-- (int_unit_periods__candidate).  Only content the gate checked is published.
+create table if not exists audit.unit_period_check (
+    unit_code     text        not null,
+    period        text        not null,
+    content_hash  text        not null,
+    run_id        text        not null,
+    checked_at    timestamptz not null default now(),
+    primary key (unit_code, period)
+);
