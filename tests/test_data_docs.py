@@ -112,8 +112,11 @@ def gate(warehouse_dsn: str) -> dict[str, Any]:
     for unit, rows in files.items():
         (folder / f"{unit}.csv").write_text(HEADER + rows, encoding="utf-8")
     pipeline.ingest_period(PERIOD, run_id=RUN_ID, today=dt.date(2026, 3, 5))
-    pipeline.build_models(RUN_ID)
+    pipeline.stage_models(RUN_ID)
+    pipeline.audit(PERIOD, run_id=RUN_ID)
+    pipeline.build_publication(RUN_ID)
     gate = pipeline.quality_gate(PERIOD, run_id=RUN_ID)
+    pipeline.publish(RUN_ID)
     report = Path(pipeline.render_report(PERIOD, run_id=RUN_ID))
     return {**gate, "report": report}
 
@@ -184,7 +187,10 @@ def test_the_gate_returns_our_page_and_the_report_links_it(gate: dict[str, Any])
     report = gate["report"].read_text(encoding="utf-8")
     assert str(page) in report
     summary = json.loads(page.with_suffix(".json").read_text(encoding="utf-8"))
-    assert "numerator_not_above_denominator" in summary["failed_checks"]
+    # AG.CAT's 1200/1000 is held out of the marts the checkpoint validates; AG.STP's stated rate
+    # (70 % for 90/100) is a warning: published, and failed on the page.
+    assert "stated_rate_matches_figures" in summary["failed_checks"]
+    assert "numerator_not_above_denominator" not in summary["failed_checks"]
 
 
 def test_the_page_renders_offline_in_chromium(
@@ -211,19 +217,17 @@ def test_the_page_renders_offline_in_chromium(
     assert header.value_of_css_property("background-color") == "rgba(226, 232, 240, 1)"
     assert browser.find_element(By.TAG_NAME, "header").value_of_css_property("background-color") != TRANSPARENT
 
-    failing = browser.find_element(By.CSS_SELECTOR, "tr[data-check='numerator_not_above_denominator']")
+    failing = browser.find_element(By.CSS_SELECTOR, "tr[data-check='stated_rate_matches_figures']")
     assert "Không đạt" in failing.text
     assert failing.find_element(By.CSS_SELECTOR, "td.fail").value_of_css_property("color") == "rgba(197, 48, 48, 1)"
-    section = browser.find_element(By.ID, "kt-numerator_not_above_denominator")
+    section = browser.find_element(By.ID, "kt-stated_rate_matches_figures")
     cells = [
         [td.text for td in tr.find_elements(By.TAG_NAME, "td")]
         for tr in section.find_elements(By.CSS_SELECTOR, "table.dong-khong-dat tbody tr")
     ]
     assert cells == [
-        ["AG.CAT", registry.units["AG.CAT"].name_vi, "HT_SYNCED", registry.indicators["HT_SYNCED"].name_vi, ""]
+        ["AG.STP", registry.units["AG.STP"].name_vi, "HT_SCANNED", registry.indicators["HT_SCANNED"].name_vi, ""]
     ]
-    rate = browser.find_element(By.ID, "kt-stated_rate_matches_figures")
-    assert "AG.STP" in rate.text and registry.indicators["HT_SCANNED"].name_vi in rate.text
     late = browser.find_element(By.ID, "kt-units_report_on_time")
     assert [th.text for th in late.find_elements(By.TAG_NAME, "th")] == ["Mã đơn vị", "Tên đơn vị"], (
         "whole submissions are listed by unit only"

@@ -70,17 +70,39 @@ def _expected_from_inbox() -> dict[str, Any]:
         and r.denominator is not None
         and r.numerator > r.denominator
     }
+    held = {r.unit_code for r in rows if (r.unit_code, r.indicator_code, r.service_code) in above}
+    held |= _funnel_breaks(registry, rows)
+    published = [r for r in rows if r.unit_code not in held]
     narrative = [p for p in (inbox_dir() / PERIOD).iterdir() if p.suffix == ".docx"]
     assert narrative, "the demo inbox holds a Word report"
     return {
         "files": len(_submissions()),
         "rows": len(rows),
         "problems": problems,
-        "numerator_sum": sum(r.numerator for r in rows),
+        "published_rows": len(published),
+        "published_numerator_sum": sum(r.numerator for r in published),
+        "held_units": held,
         "above": above,
         "on_time": on_time,
         "late": late,
     }
+
+
+def _funnel_breaks(registry: Any, rows: list[SubmissionRow]) -> set[str]:
+    """Units with a later funnel step above the step before it (the registry's funnels)."""
+    figure = {(r.unit_code, r.indicator_code, r.service_code): (r.numerator, r.denominator) for r in rows}
+    broken = set()
+    for funnel in registry.funnels:
+        for upper, lower in funnel.pairs():
+            for (unit, code, service), (num, den) in figure.items():
+                above = figure.get((unit, upper.indicator_code, service))
+                if code != lower.indicator_code or above is None:
+                    continue
+                high = above[0] if upper.figure == "numerator" else above[1]
+                low = num if lower.figure == "numerator" else den
+                if high is not None and low is not None and low > high:
+                    broken.add(unit)
+    return broken
 
 
 @pytest.fixture(scope="module")
@@ -131,8 +153,10 @@ def test_marts_hold_the_submitted_values(monthly_run: dict[str, Any], warehouse_
             "select count(*), sum(numerator) from marts.fct_indicator_monthly where period = %s",
             PERIOD,
         )
-        assert n == exp["rows"]
-        assert total == exp["numerator_sum"]
+        # What an error holds (a numerator above its denominator, a broken funnel) is not published.
+        assert exp["held_units"], "the demo plants a numerator above its denominator"
+        assert n == exp["published_rows"] < exp["rows"]
+        assert total == exp["published_numerator_sum"]
         on_time, late = _one(
             conn,
             "select count(*) filter (where timeliness = 'on_time'), count(*) filter (where timeliness = 'late') "
@@ -143,19 +167,29 @@ def test_marts_hold_the_submitted_values(monthly_run: dict[str, Any], warehouse_
         assert _one(conn, "select count(*) from marts.dim_unit") == len(load_registry().units)
 
 
-def test_quality_gate_flags_numerator_above_denominator(monthly_run: dict[str, Any], warehouse_dsn: str) -> None:
+def test_quality_gate_holds_numerator_above_denominator(monthly_run: dict[str, Any], warehouse_dsn: str) -> None:
     exp = monthly_run["expected"]
     assert exp["above"], "the demo plants a numerator above its denominator"
     with psycopg.connect(warehouse_dsn) as conn:
-        success, details = _one(
-            conn,
-            "select success, details from audit.check_result "
-            "where period = %s and check_name = 'numerator_not_above_denominator'",
-            PERIOD,
+        flagged = set(
+            conn.execute(
+                """select unit_code, indicator_code, service_code from audit.violation
+                   where period = %s and check_code = 'numerator_exceeds_denominator'
+                     and status = 'open' and severity = 'error'""",
+                (PERIOD,),
+            ).fetchall()
         )
-    assert success is False
-    flagged = {(r["unit_code"], r["indicator_code"], r["service_code"]) for r in details["failing_rows"]}
+        published = conn.execute(
+            "select count(*) from marts.fct_indicator_monthly where period = %s and unit_code = any(%s)",
+            (PERIOD, sorted(exp["held_units"])),
+        ).fetchone()
+        held = conn.execute(
+            "select count(*) from marts.mart_unit_quality_monthly where period = %s and is_held",
+            (PERIOD,),
+        ).fetchone()
     assert flagged == exp["above"]
+    assert published == (0,)
+    assert held == (len(exp["held_units"]),)
 
 
 def test_one_report_e_mail_in_vietnamese(monthly_run: dict[str, Any], smtp_sink: SmtpSink) -> None:
@@ -177,7 +211,7 @@ def test_summary_matches_sql(monthly_run: dict[str, Any], warehouse_dsn: str) ->
     s = period_summary(PERIOD)
     assert (s["files"], s["rows_loaded"], s["rows_quarantined"]) == (exp["files"], exp["rows"], exp["problems"])
     assert s["checks_failed"] >= 1 and s["checks_passed"] >= 1
-    assert s["fct_indicator_monthly_rows_for_period"] == exp["rows"]
+    assert s["fct_indicator_monthly_rows_for_period"] == exp["published_rows"]
     assert s["email_path"] and Path(s["email_path"]).exists()
     assert s["report_path"] and Path(s["report_path"]).exists()
 
