@@ -37,6 +37,18 @@ def period_summary(period: str) -> dict[str, Any]:
             t: conn.execute(f"select count(*) from marts.{t}").fetchone()[0]  # type: ignore[index]
             for t in MART_TABLES
         }
+        findings = dict(
+            conn.execute(
+                """select severity, count(*) from audit.violation
+                   where period = %s and status in ('open', 'explained') group by severity""",
+                (period,),
+            ).fetchall()
+        )
+        held = conn.execute(
+            """select count(distinct unit_code) from audit.violation
+               where period = %s and severity = 'error' and status in ('open', 'explained')""",
+            (period,),
+        ).fetchone()[0]  # type: ignore[index]
         marts_period = conn.execute(
             "select count(*) from marts.fct_indicator_monthly where period = %s", (period,)
         ).fetchone()[0]  # type: ignore[index]
@@ -60,6 +72,8 @@ def period_summary(period: str) -> dict[str, Any]:
         "checks_failed": failed,
         "marts": marts,
         "fct_indicator_monthly_rows_for_period": marts_period,
+        "open_findings": {k: findings.get(k, 0) for k in ("error", "warning", "info")},
+        "units_held": held,
         "report_path": delivery[0] if delivery else None,
         "email_path": eml,
     }
@@ -74,7 +88,12 @@ def print_summary(period: str) -> int:
     print(
         f"  rows               {s['rows_read']} read = {s['rows_loaded']} loaded + {s['rows_quarantined']} quarantined"
     )
-    print(f"  quality checks     {s['checks_passed']} passed, {s['checks_failed']} failed")
+    print(f"  quality checks     {s['checks_passed']} passed, {s['checks_failed']} failed (checkpoint)")
+    open_findings = s["open_findings"]
+    print(
+        f"  quality gate       {open_findings['error']} errors ({s['units_held']} units held out of the marts), "
+        f"{open_findings['warning']} warnings, {open_findings['info']} infos  (d06 violations --period {period})"
+    )
     print("  marts              " + ", ".join(f"{k}={v}" for k, v in s["marts"].items()))
     print(f"  facts this period  {s['fct_indicator_monthly_rows_for_period']}")
     print(f"  quality report     {s['report_path']}")
