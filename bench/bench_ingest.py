@@ -6,7 +6,8 @@ Prints ratios, not absolute targets, so the numbers mean the same on any machine
   3. peak memory of parsing a large XLSX against its size on disk, and of refusing a zip bomb;
   4. a national month (34 provinces) through the landing path, against naive pandas and `psql \\copy`
      (``bench_national.py``);
-  5. peak memory of the landing path's reading pass on the worst inputs, against 300 MB (``bench_memory.py``).
+  5. peak memory of the landing path's reading pass on the worst inputs, against 300 MB (``bench_memory.py``);
+  6. the quality gate on a national month, against the COPY of the rows it checks (``bench_gate.py``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import openpyxl
 import psycopg
+from bench_gate import bench_gate
 from bench_memory import bench_memory
 from bench_national import bench_national
 
@@ -144,6 +146,7 @@ def main() -> int:
     bench_parse_memory()
     bench_national(server)
     bench_memory()
+    bench_gate(server)
     return 0
 
 
