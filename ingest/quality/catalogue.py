@@ -124,6 +124,8 @@ def load_stage(conn: Any, scope: CheckScope) -> None:
         {"prev": previous},
     )
     conn.execute(f"create unique index on gate_previous ({_ROW_KEYS})")
+    # Autovacuum never analyzes temporary tables: without statistics the planner takes a filtered
+    # gate_rows for a few dozen rows and nests loops over 60k (rate_outlier, missing_row).
     conn.execute("analyze gate_rows, gate_previous")
 
 
