@@ -58,6 +58,7 @@ def national_registry(folder: Path) -> None:
 
 def write_inbox(inbox: Path) -> tuple[list[Path], int]:
     from ingest.demo import write_demo_inbox
+    from ingest.landing.receipt import is_manifest
     from ingest.registry import load_registry
 
     registry = load_registry()
@@ -65,9 +66,9 @@ def write_inbox(inbox: Path) -> tuple[list[Path], int]:
     write_demo_inbox(inbox, PERIOD, provinces, registry)
     files = sorted(p for p in (inbox / PERIOD).iterdir())
     for p in files:
-        if p.suffix not in STRUCTURED:
-            p.unlink()
-    kept = [p for p in files if p.suffix in STRUCTURED]
+        if p.suffix not in STRUCTURED and not is_manifest(p):
+            p.unlink()  # the receipt manifest stays: it is the inbox's, not a submission
+    kept = [p for p in files if p.suffix in STRUCTURED and not is_manifest(p)]
     return kept, len(kept)
 
 

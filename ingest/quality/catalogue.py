@@ -94,39 +94,44 @@ def load_rules(conn: Any, registry: Registry) -> None:
 
 
 def load_stage(conn: Any, scope: CheckScope) -> None:
-    """``gate_rows`` (the candidate values of the periods checked) and ``gate_previous`` (each
-    row's previous month: the published value, else the candidate)."""
+    """``gate_rows``: the candidate values of the periods checked, with what the checks compare
+    them to, joined once: the indicator's kinds, the unit's kind and province, and the same row's
+    previous month (the published value, else the candidate's)."""
+    published = conn.execute("select to_regclass(%s)", (PUBLISHED,)).fetchone()[0]
+    previous_published = (
+        f"""left join {PUBLISHED} pub on pub.unit_code = c.unit_code and pub.indicator_code = c.indicator_code
+                and pub.service_code = c.service_code and pub.period = m.previous"""
+        if published
+        else "left join (select null::text as unit_code, null::bigint as numerator, null::bigint as denominator) pub"
+        " on false"
+    )
     conn.execute(
         f"""create temp table gate_rows on commit drop as
             select c.unit_code, c.indicator_code, c.service_code, c.period, c.numerator, c.denominator,
                    c.reported_rate_pct, c.file_id, c.source_kind, i.denominator_kind, i.measure_type,
-                   u.unit_kind, u.province_code
+                   u.unit_kind, u.province_code,
+                   case when pub.unit_code is not null or pc.unit_code is not null then m.previous end
+                       as previous_period,
+                   case when pub.unit_code is not null then pub.numerator else pc.numerator end
+                       as previous_numerator,
+                   case when pub.unit_code is not null then pub.denominator else pc.denominator end
+                       as previous_denominator
             from {CANDIDATE} c
+            join unnest(%(periods)s::text[], %(previous)s::text[]) m(period, previous) on m.period = c.period
             join registry.indicator i on i.indicator_code = c.indicator_code
             left join registry.unit u on u.unit_code = c.unit_code
-            where c.period = any(%(periods)s)""",
-        {"periods": list(scope.periods)},
+            {previous_published}
+            left join {CANDIDATE} pc on pc.unit_code = c.unit_code and pc.indicator_code = c.indicator_code
+                 and pc.service_code = c.service_code and pc.period = m.previous""",
+        {"periods": list(scope.periods), "previous": [previous_period(p) for p in scope.periods]},
     )
-    conn.execute(f"create unique index on gate_rows ({_ROW_KEYS})")
-    previous = [previous_period(p) for p in scope.periods]
-    published = conn.execute("select to_regclass(%s)", (PUBLISHED,)).fetchone()[0]
-    from_published = ""
-    if published:
-        from_published = f"select {_ROW_KEYS}, numerator, denominator, 1 as pref from {PUBLISHED} "
-        from_published += "where period = any(%(prev)s) union all "
-    conn.execute(
-        f"""create temp table gate_previous on commit drop as
-            select distinct on ({_ROW_KEYS}) {_ROW_KEYS}, numerator, denominator
-            from ({from_published}
-                  select {_ROW_KEYS}, numerator, denominator, 2 as pref from {CANDIDATE}
-                  where period = any(%(prev)s)) both_sources
-            order by {_ROW_KEYS}, pref""",
-        {"prev": previous},
-    )
-    conn.execute(f"create unique index on gate_previous ({_ROW_KEYS})")
     # Autovacuum never analyzes temporary tables: without statistics the planner takes a filtered
-    # gate_rows for a few dozen rows and nests loops over 60k (rate_outlier, missing_row).
-    conn.execute("analyze gate_rows, gate_previous")
+    # gate_rows for a few dozen rows and nests loops over 60k (rate_outlier, missing_row).  Row
+    # counts and key spreads are all it needs, so a small sample does.  (The stage's key is unique:
+    # dbt tests it on the candidate; an index here would cost more than the lookups it serves.)
+    conn.execute("set local default_statistics_target = 10")
+    conn.execute("analyze gate_rows")
+    conn.execute("reset default_statistics_target")
 
 
 # --- the checks: one select each, yielding check_code, keys, period, values, file_id -----------
@@ -165,26 +170,24 @@ def _keys(alias: str) -> str:
 
 
 def _month_checks() -> dict[str, str]:
-    """Checks against the same row's previous month."""
-    joined = (
-        "from gate_rows r join gate_previous p on p.unit_code = r.unit_code and p.indicator_code = r.indicator_code"
-        " and p.service_code = r.service_code and p.period = to_char(to_date(r.period, 'YYYY-MM')"
-        " - interval '1 month', 'YYYY-MM') join gate_tolerance t on t.indicator_code = r.indicator_code"
-    )
+    """Checks against the same row's previous month (joined into ``gate_rows`` by :func:`load_stage`)."""
+    joined = "from gate_rows r join gate_tolerance t on t.indicator_code = r.indicator_code"
     values = (
-        "jsonb_build_object('numerator', r.numerator, 'denominator', r.denominator, 'previous_period', p.period,"
-        " 'previous_numerator', p.numerator, 'previous_denominator', p.denominator"
+        "jsonb_build_object('numerator', r.numerator, 'denominator', r.denominator,"
+        " 'previous_period', r.previous_period, 'previous_numerator', r.previous_numerator,"
+        " 'previous_denominator', r.previous_denominator"
     )
     jump = "({new} > {old} * t.jump_factor or {new} * t.jump_factor < {old}) and {old} >= t.jump_min_base"
     return {
         "stock_decrease": f"""
-            select {_keys("r")}, {values}), r.file_id {joined}
+            select {_keys("r")}, {values}), r.file_id from gate_rows r
             where r.measure_type = 'stock'
-              and (r.numerator < p.numerator or r.denominator < p.denominator)""",
+              and (r.numerator < r.previous_numerator or r.denominator < r.previous_denominator)""",
         "count_jump": f"""
             select {_keys("r")}, {values}, 'factor', t.jump_factor), r.file_id {joined}
-            where {jump.format(new="r.numerator", old="p.numerator")}
-               or {jump.format(new="r.denominator", old="p.denominator")}""",
+            where r.previous_period is not null
+              and ({jump.format(new="r.numerator", old="r.previous_numerator")}
+               or {jump.format(new="r.denominator", old="r.previous_denominator")})""",
     }
 
 
@@ -206,22 +209,24 @@ def _rule_checks() -> dict[str, str]:
                  and up.service_code = low.service_code and up.period = low.period
             where {lower} > {upper}""",
         "parts_exceed_total": """
+            with parts as (
+                select p.unit_code, p.indicator_code, p.period, g.total_service, g.figure, g.rule_code,
+                       sum(case g.figure when 'numerator' then p.numerator else p.denominator end) as parts
+                from gate_parts g
+                join gate_rows p on p.indicator_code = g.indicator_code and p.service_code <> g.total_service
+                group by p.unit_code, p.indicator_code, p.period, g.total_service, g.figure, g.rule_code
+            )
             select t.unit_code, t.indicator_code, t.service_code, t.period,
-                   jsonb_object_agg(g.figure || '_total',
-                       case g.figure when 'numerator' then t.numerator else t.denominator end)
-                   || jsonb_object_agg(g.figure || '_parts', s.parts) || jsonb_build_object('rule', min(g.rule_code)),
+                   jsonb_object_agg(s.figure || '_total',
+                       case s.figure when 'numerator' then t.numerator else t.denominator end)
+                   || jsonb_object_agg(s.figure || '_parts', s.parts) || jsonb_build_object('rule', min(s.rule_code)),
                    t.file_id
-            from gate_parts g
-            join gate_rows t on t.indicator_code = g.indicator_code and t.service_code = g.total_service
-            cross join lateral (
-                select sum(case g.figure when 'numerator' then p.numerator else p.denominator end) as parts
-                from gate_rows p
-                where p.unit_code = t.unit_code and p.period = t.period and p.indicator_code = t.indicator_code
-                  and p.service_code <> t.service_code
-            ) s
+            from parts s
+            join gate_rows t on t.unit_code = s.unit_code and t.indicator_code = s.indicator_code
+                 and t.period = s.period and t.service_code = s.total_service
             where s.parts is not null
             group by t.unit_code, t.indicator_code, t.service_code, t.period, t.file_id
-            having bool_or(s.parts > case g.figure when 'numerator' then t.numerator else t.denominator end)""",
+            having bool_or(s.parts > case s.figure when 'numerator' then t.numerator else t.denominator end)""",
     }
 
 
@@ -233,10 +238,12 @@ def _outlier_check() -> str:
     z-scores after winsorising them; additive: tau^2 = (N phi - (N - 1)) / (sum w - sum w^2 / sum w)
     with w_i = 1 / s_i^2, and z_i = (p_i - p0) / sqrt(s_i^2 + tau^2); multiplicative: z_i / sqrt(phi).
     A commune at 3/4 has a wide s_i and is not flagged where one at 750/1000 would be."""
-    group = "indicator_code, service_code, period, kind"
+    group = "grp"  # indicator, service, month and kind of unit, as one key sorted bytewise
     return f"""
         with base as (
-            select r.*, coalesce(r.unit_kind, '') as kind, t.outlier_z, t.overdispersion, t.winsorise,
+            select r.*, (r.indicator_code || '|' || r.service_code || '|' || r.period || '|'
+                         || coalesce(r.unit_kind, '')) collate "C" as grp,
+                   t.outlier_z, t.overdispersion, t.winsorise,
                    r.numerator::float8 / r.denominator as p
             from gate_rows r join gate_tolerance t using (indicator_code)
             where r.denominator_kind = 'total' and r.denominator > 0 and r.numerator <= r.denominator
@@ -328,6 +335,11 @@ def find_violations(conn: Any, registry: Registry, scope: CheckScope) -> dict[st
     """Run every check of the catalogue over ``scope``; the findings are in ``gate_finding``.
 
     Returns the number of findings per check code.  Runs inside the caller's transaction."""
+    # The checks sort and hash a month of rows a few times; in memory, not in temporary files.
+    conn.execute("set local work_mem = '64MB'")
+    # Joins on four text keys: hashing beats sorting them (a new dbt table has no statistics, and
+    # the planner would sort a month of rows twice to merge them).
+    conn.execute("set local enable_mergejoin = off")
     load_rules(conn, registry)
     load_stage(conn, scope)
     _values(conn, "gate_deadline", "period text, deadline timestamptz", scope.deadlines.items())
