@@ -49,17 +49,28 @@ def dbt_env(dsn: str | None = None) -> dict[str, str]:
     return env
 
 
+TRANSIENT = ("deadlock detected",)
+"""dbt errors that a second attempt clears.  dbt swaps a view by renaming and dropping its backup
+with its dependants; two threads doing so at once can deadlock in PostgreSQL's catalog."""
+ATTEMPTS = 3
+
+
 def run_dbt(args: Sequence[str], *, dsn: str | None = None, env: Mapping[str, str] | None = None) -> DbtResult:
     """Run ``dbt <args>`` in dbt_project/ (with ``env`` added to its environment); raise
-    :class:`DbtError` when it fails."""
+    :class:`DbtError` when it fails (after retrying a transient failure)."""
     exe = Path(sys.executable).with_name("dbt")
     cmd = [str(exe) if exe.exists() else "dbt", *args]
-    log.info("running %s", " ".join(cmd))
-    proc = subprocess.run(
-        cmd, cwd=dbt_dir(), env={**dbt_env(dsn), **(env or {})}, capture_output=True, text=True, check=False
-    )
-    output = proc.stdout + proc.stderr
-    if proc.returncode != 0:
-        tail = "\n".join(output.splitlines()[-40:])
-        raise DbtError(f"dbt {' '.join(args)} failed (exit {proc.returncode}):\n{tail}")
-    return DbtResult(tuple(args), output)
+    for attempt in range(1, ATTEMPTS + 1):
+        log.info("running %s", " ".join(cmd))
+        proc = subprocess.run(
+            cmd, cwd=dbt_dir(), env={**dbt_env(dsn), **(env or {})}, capture_output=True, text=True, check=False
+        )
+        output = proc.stdout + proc.stderr
+        if proc.returncode == 0:
+            return DbtResult(tuple(args), output)
+        if attempt < ATTEMPTS and any(t in output for t in TRANSIENT):
+            log.warning("dbt %s hit a transient error (attempt %d); running it again", " ".join(args), attempt)
+            continue
+        break
+    tail = "\n".join(output.splitlines()[-40:])
+    raise DbtError(f"dbt {' '.join(args)} failed (exit {proc.returncode}):\n{tail}")
