@@ -57,7 +57,9 @@ def _value(unit: Unit, ind: Indicator, service: str, period: str) -> tuple[int, 
             progress *= base.uniform(0.9, 1.6)
         return int(whole * progress), whole
     month = _rng(unit.code, ind.code, service, period)
-    whole = int(month.uniform(20, 400) * size)
+    # A unit's monthly volume is steady, within a fifth or so either way (a count that jumps
+    # five-fold is a finding of the quality gate, not the demo's weather).
+    whole = int(base.uniform(20, 400) * month.uniform(0.8, 1.25) * size)
     share = min(1.0, base.uniform(0.6, 0.95) + month.uniform(-0.05, 0.05))
     if ind.denominator_kind == "target":
         share *= month.uniform(0.8, 1.3)

@@ -176,6 +176,7 @@ def run(
     files: Iterable[File] = (),
     now: dt.datetime = LONG_AFTER,
     publication: bool = True,
+    held: Iterable[tuple[str, str]] = (),
 ) -> list[Finding]:
     """Fill the stage, run every check over PERIOD, return ``gate_finding``; nothing is kept."""
     with connect() as conn:
@@ -222,6 +223,11 @@ def run(
                         )
                         for f in files
                     ],
+                )
+                cur.executemany(
+                    """insert into audit.violation (check_code, severity, unit_code, period, first_run_id, last_run_id)
+                       values ('numerator_exceeds_denominator', 'error', %s, %s, 'earlier', 'earlier')""",
+                    list(held),
                 )
             if not publication:
                 conn.execute("drop table marts.fct_indicator_monthly")
@@ -443,6 +449,21 @@ def test_stock_decrease_falls_back_to_the_candidate_when_nothing_was_ever_publis
         publication=False,
     )
     assert keys(found, "stock_decrease") == {row(C[0], TOTAL_STOCK), row(C[1], TARGET_STOCK)}
+
+
+def test_a_held_previous_month_is_no_baseline_for_stock_decrease() -> None:
+    # February's 5000 was held by an error (never published): March's 4999 is not compared with it.
+    # C[1]'s February held nothing, so its candidate February value is the baseline.
+    found = run(
+        [
+            Value(C[0], TOTAL_STOCK, 5000, 8000, period=PREVIOUS),
+            Value(C[0], TOTAL_STOCK, 4999, 8000),
+            Value(C[1], TOTAL_STOCK, 5000, 8000, period=PREVIOUS),
+            Value(C[1], TOTAL_STOCK, 4999, 8000),
+        ],
+        held=[(C[0], PREVIOUS)],
+    )
+    assert keys(found, "stock_decrease") == {row(C[1], TOTAL_STOCK)}
 
 
 def test_stock_decrease_is_quiet_when_stocks_grow_and_flows_fall() -> None:

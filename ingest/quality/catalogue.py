@@ -96,7 +96,8 @@ def load_rules(conn: Any, registry: Registry) -> None:
 def load_stage(conn: Any, scope: CheckScope) -> None:
     """``gate_rows``: the candidate values of the periods checked, with what the checks compare
     them to, joined once: the indicator's kinds, the unit's kind and province, and the same row's
-    previous month (the published value, else the candidate's)."""
+    previous month: the published value, else the candidate's unless an error holds it (a held
+    figure is no baseline: one wrong month must not make the next one wrong too)."""
     published = conn.execute("select to_regclass(%s)", (PUBLISHED,)).fetchone()[0]
     previous_published = (
         f"""left join {PUBLISHED} pub on pub.unit_code = c.unit_code and pub.indicator_code = c.indicator_code
@@ -122,7 +123,10 @@ def load_stage(conn: Any, scope: CheckScope) -> None:
             left join registry.unit u on u.unit_code = c.unit_code
             {previous_published}
             left join {CANDIDATE} pc on pc.unit_code = c.unit_code and pc.indicator_code = c.indicator_code
-                 and pc.service_code = c.service_code and pc.period = m.previous""",
+                 and pc.service_code = c.service_code and pc.period = m.previous
+                 and not exists (select 1 from audit.violation v where v.unit_code = pc.unit_code
+                                 and v.period = pc.period and v.severity = 'error'
+                                 and v.status in ('open', 'explained'))""",
         {"periods": list(scope.periods), "previous": [previous_period(p) for p in scope.periods]},
     )
     # Autovacuum never analyzes temporary tables: without statistics the planner takes a filtered
