@@ -245,18 +245,20 @@ def _outlier_check() -> str:
     group = "grp"  # indicator, service, month and kind of unit, as one key sorted bytewise
     return f"""
         with base as (
-            select r.*, (r.indicator_code || '|' || r.service_code || '|' || r.period || '|'
-                         || coalesce(r.unit_kind, '')) collate "C" as grp,
+            select r.unit_code, r.indicator_code, r.service_code, r.period, r.numerator, r.denominator, r.file_id,
+                   (r.indicator_code || '|' || r.service_code || '|' || r.period || '|'
+                    || coalesce(r.unit_kind, '')) collate "C" as grp,
                    t.outlier_z, t.overdispersion, t.winsorise,
                    r.numerator::float8 / r.denominator as p
             from gate_rows r join gate_tolerance t using (indicator_code)
             where r.denominator_kind = 'total' and r.denominator > 0 and r.numerator <= r.denominator
         ), pooled as (
-            select *, (sum(numerator) over g)::float8 / sum(denominator) over g as p0, count(*) over g as n
-            from base window g as (partition by {group})
+            select {group}, sum(numerator)::float8 / sum(denominator) as p0, count(*) as n
+            from base group by {group} having count(*) >= {MIN_COMPARABLE_UNITS}
         ), scored as (
-            select *, p0 * (1 - p0) / denominator as s2, (p - p0) / sqrt(p0 * (1 - p0) / denominator) as z
-            from pooled where n >= {MIN_COMPARABLE_UNITS} and p0 > 0 and p0 < 1
+            select base.*, pooled.p0, pooled.n, p0 * (1 - p0) / denominator as s2,
+                   (p - p0) / sqrt(p0 * (1 - p0) / denominator) as z
+            from base join pooled using ({group}) where p0 > 0 and p0 < 1
         ), limits as (
             select {group}, percentile_cont(winsorise) within group (order by z) as lo,
                    percentile_cont(1 - winsorise) within group (order by z) as hi
