@@ -428,6 +428,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `d06 violations --json | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:  # no traceback reaches a user: one line, and the traceback on demand
         if os.environ.get("D06_DEBUG"):
             raise

@@ -220,3 +220,20 @@ def test_who_and_why_are_required(
 def test_an_unknown_id_is_one_line_and_exit_2(ledger: dict[str, int], capsys: pytest.CaptureFixture[str]) -> None:
     err = refused(capsys, "violations", "accept", "987654321", "--by", "a", "--comment", "đúng")
     assert "987654321" in err and "no violation" in err
+
+
+def test_a_reader_that_stops_early_is_no_error(ledger: dict[str, int]) -> None:
+    """`d06 violations --json | head -0`: the pipe is closed before the command writes; no error, exit 0."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ingest.cli", "violations", "--period", PERIOD, "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before the interpreter has even started: its first write meets a closed pipe
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 0, err
+    assert "error" not in err and "Traceback" not in err
