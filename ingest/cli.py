@@ -319,7 +319,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="d06", description="Đề án 06 monitoring warehouse")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(dest="command", required=True)
+    for add in (_add_loading, _add_writing, _add_operating, _add_reading):
+        add(sub)
+    return parser
 
+
+def _add_loading(sub: Any) -> None:
+    """Commands that load: the warehouse, files, dbt, the whole monthly run."""
     p = sub.add_parser("db", help="warehouse administration")
     p.add_argument("action", choices=["init"])
     p.set_defaults(func=cmd_db_init)
@@ -346,6 +352,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run-id")
     p.set_defaults(func=cmd_run)
 
+
+def _add_writing(sub: Any) -> None:
+    """Commands that write files: demo and synthetic inboxes, templates, the local mail sink."""
     p = sub.add_parser("demo-inbox", help="write the demo province's submissions for a period")
     p.add_argument("--period", type=_period, required=True)
     p.add_argument("--province", action="append", help="province code (repeatable); default: every province")
@@ -373,6 +382,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="output file (--unit) or folder (--province)")
     p.set_defaults(func=cmd_template)
 
+
+def _add_operating(sub: Any) -> None:
+    """Commands that change a period's state: lock it, rebuild it from the archive."""
     p = sub.add_parser("period", help="close, reopen or list closed periods")
     p.add_argument("action", choices=["close", "reopen", "list"])
     p.add_argument("period", type=_period, nargs="?")
@@ -384,6 +396,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-build", action="store_true", help="reload the raw tables only")
     p.set_defaults(func=cmd_replay)
 
+
+def _add_reading(sub: Any) -> None:
+    """Commands that read: narrative extraction, the period's summary, the gate's findings."""
     from ingest.narrative import cli as narrative_cli
 
     p = sub.add_parser(narrative_cli.COMMAND, help="extract the figures of a narrative report (.txt, .docx, .pdf)")
@@ -408,7 +423,6 @@ def build_parser() -> argparse.ArgumentParser:
         q.add_argument("id", type=int, help="the violation id (from `d06 violations --period`)")
         q.add_argument("--by", required=True, help="who decides")
         q.add_argument("--comment", required=True, help="why")
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

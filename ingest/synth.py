@@ -54,7 +54,7 @@ from ingest.demo import _provinces_of, _rng, _vn, _write
 from ingest.landing.receipt import write_manifest
 from ingest.registry import NO_SERVICE, Indicator, Registry, Unit, load_registry
 from ingest.registry.catalog import Figure
-from ingest.submissions.periods import TIMEZONE, deadline_day, report_deadline
+from ingest.submissions.periods import TIMEZONE, deadline_day, report_deadline, shift_period
 
 __all__ = [
     "FAULT_KINDS",
@@ -185,12 +185,6 @@ def _months_between(period: str, origin: str = ORIGIN) -> int:
     y, m = map(int, period.split("-"))
     oy, om = map(int, origin.split("-"))
     return (y - oy) * 12 + (m - om)
-
-
-def _shift(period: str, months: int) -> str:
-    y, m = map(int, period.split("-"))
-    index = y * 12 + (m - 1) + months
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
 def _last_day(period: str) -> dt.date:
@@ -1012,7 +1006,7 @@ def synthesise(
         raise ValueError(f"unknown province {province!r}")
     kinds = parse_fault_kinds(faults, months)
     values = _Values(registry, seed)
-    periods = [_shift(period, k - months + 1) for k in range(months)]
+    periods = [shift_period(period, k - months + 1) for k in range(months)]
     timeline: list[_Month] = []
     for p in periods:
         day = _last_day(p)

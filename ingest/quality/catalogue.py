@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ingest.registry import Registry
+from ingest.submissions.periods import shift_period
 
 CANDIDATE = "intermediate.int_indicator_values__resolved"
 """The audit stage: one candidate value per unit x indicator x service x period."""
@@ -41,11 +42,6 @@ class CheckScope:
     """Each period's deadline (exclusive: a file received at it is late); before it has passed,
     no unit of the period is missing."""
     now: dt.datetime
-
-
-def previous_period(period: str) -> str:
-    y, m = map(int, period.split("-"))
-    return f"{y - 1:04d}-12" if m == 1 else f"{y:04d}-{m - 1:02d}"
 
 
 # --- the registry, as temporary tables ---------------------------------------------------------
@@ -127,7 +123,7 @@ def load_stage(conn: Any, scope: CheckScope) -> None:
                  and not exists (select 1 from audit.violation v where v.unit_code = pc.unit_code
                                  and v.period = pc.period and v.severity = 'error'
                                  and v.status in ('open', 'explained'))""",
-        {"periods": list(scope.periods), "previous": [previous_period(p) for p in scope.periods]},
+        {"periods": list(scope.periods), "previous": [shift_period(p, -1) for p in scope.periods]},
     )
     # Autovacuum never analyzes temporary tables: without statistics the planner takes a filtered
     # gate_rows for a few dozen rows and nests loops over 60k (rate_outlier, missing_row).  Row

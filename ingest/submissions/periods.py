@@ -34,6 +34,13 @@ def deadline_day(period: str) -> dt.date:
     return dt.date(year + month // 12, month % 12 + 1, report_deadline_day())
 
 
+def shift_period(period: str, months: int) -> str:
+    """``period`` (YYYY-MM) moved by ``months``: ``shift_period("2026-01", -1) == "2025-12"``."""
+    y, m = map(int, period.split("-"))
+    index = y * 12 + (m - 1) + months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
 def report_deadline(period: str) -> dt.datetime:
     """The instant ``period``'s submissions are late from (exclusive): the start of the day after
     the deadline day, Asia/Ho_Chi_Minh.  A file received before it is on time."""

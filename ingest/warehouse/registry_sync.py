@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import psycopg
@@ -44,119 +45,70 @@ def settings() -> dict[str, str]:
     return {"report_deadline_day": str(report_deadline_day())}
 
 
+INDICATOR_COLUMNS = [
+    "indicator_code", "name_vi", "name_en", "domain", "domain_name_vi", "numerator_definition",
+    "denominator_definition", "denominator_kind", "measure_type", "count_unit", "has_service",
+    "target_pct", "target_date",
+]  # fmt: skip
+UNIT_COLUMNS = [
+    "unit_code", "unit_name", "unit_kind", "parent_code", "province_code", "gso_code", "valid_from",
+    "valid_to", "contact_email",
+]  # fmt: skip
+CHECK_COLUMNS = ["check_code", "check_no", "severity", "scope", "title_vi", "title_en", "fix_vi"]
+
+
+def _indicators(registry: Registry) -> Iterable[Sequence[object]]:
+    for i in registry.indicators.values():
+        definitions = (i.numerator, i.denominator, i.denominator_kind, i.measure_type, i.count_unit)
+        yield (i.code, i.name_vi, i.name_en, i.domain, i.domain_name_vi, *definitions, i.has_service, i.target_pct,
+               i.target_date)  # fmt: skip
+
+
+def _reporters(registry: Registry) -> Iterable[Sequence[object]]:
+    for i in registry.indicators.values():
+        for role, services in i.reporters.items():
+            for service in services:
+                yield (i.code, role, service, i.province_source_role(service) == role)
+
+
+def _services(registry: Registry) -> Iterable[Sequence[object]]:
+    yield (NO_SERVICE, None, NO_SERVICE_NAME_VI)
+    for s in registry.services.values():
+        yield (s.code, s.number, s.name_vi)
+
+
+def _units(registry: Registry) -> Iterable[Sequence[object]]:
+    for u in registry.units.values():
+        yield (u.code, u.name_vi, u.kind, u.parent_code, u.province_code, u.gso_code, u.valid_from, u.valid_to,
+               u.contact_email)  # fmt: skip
+
+
+def _successions(registry: Registry) -> Iterable[Sequence[object]]:
+    return ((s.predecessor_code, s.successor_code, s.effective_date, s.share) for s in registry.successions)
+
+
+def _checks(registry: Registry) -> Iterable[Sequence[object]]:
+    for no, c in enumerate(registry.checks.values(), 1):
+        yield (c.code, no, c.severity, c.scope, c.title_vi, c.title_en, c.fix_vi)
+
+
+TABLES: dict[str, tuple[list[str], Callable[[Registry], Iterable[Sequence[object]]]]] = {
+    "indicator": (INDICATOR_COLUMNS, _indicators),
+    "indicator_reporter": (["indicator_code", "reporter_role", "service_code", "counts_for_province"], _reporters),
+    "service": (["service_code", "service_no", "service_name_vi"], _services),
+    "unit": (UNIT_COLUMNS, _units),
+    "unit_succession": (["predecessor_code", "successor_code", "effective_date", "share"], _successions),
+    "plan_task": (PLAN_TASK_COLUMNS, lambda _: (_plan_task_row(t) for t in load_plan_tasks())),
+    "setting": (["key", "value"], lambda _: settings().items()),
+    "quality_check": (CHECK_COLUMNS, _checks),
+}
+"""Each registry table: its columns and its rows, from the registry."""
+
+
 def sync_registry(conn: psycopg.Connection[Any], registry: Registry) -> dict[str, int]:
     """Replace the registry tables with ``registry``'s content in one transaction; return row counts."""
-    conn.execute("truncate registry.setting")
-    conn.execute(
-        "truncate registry.indicator, registry.indicator_reporter, registry.service, "
-        "registry.unit, registry.unit_succession, registry.plan_task, registry.quality_check"
-    )
-    counts = {
-        "indicator": copy_rows(
-            conn,
-            "registry.indicator",
-            [
-                "indicator_code",
-                "name_vi",
-                "name_en",
-                "domain",
-                "domain_name_vi",
-                "numerator_definition",
-                "denominator_definition",
-                "denominator_kind",
-                "measure_type",
-                "count_unit",
-                "has_service",
-                "target_pct",
-                "target_date",
-            ],
-            (
-                (
-                    i.code,
-                    i.name_vi,
-                    i.name_en,
-                    i.domain,
-                    i.domain_name_vi,
-                    i.numerator,
-                    i.denominator,
-                    i.denominator_kind,
-                    i.measure_type,
-                    i.count_unit,
-                    i.has_service,
-                    i.target_pct,
-                    i.target_date,
-                )
-                for i in registry.indicators.values()
-            ),
-        ),
-        "indicator_reporter": copy_rows(
-            conn,
-            "registry.indicator_reporter",
-            ["indicator_code", "reporter_role", "service_code", "counts_for_province"],
-            (
-                (i.code, role, service, i.province_source_role(service) == role)
-                for i in registry.indicators.values()
-                for role, services in i.reporters.items()
-                for service in services
-            ),
-        ),
-        "service": copy_rows(
-            conn,
-            "registry.service",
-            ["service_code", "service_no", "service_name_vi"],
-            [(NO_SERVICE, None, NO_SERVICE_NAME_VI)]
-            + [(s.code, s.number, s.name_vi) for s in registry.services.values()],
-        ),
-        "unit": copy_rows(
-            conn,
-            "registry.unit",
-            [
-                "unit_code",
-                "unit_name",
-                "unit_kind",
-                "parent_code",
-                "province_code",
-                "gso_code",
-                "valid_from",
-                "valid_to",
-                "contact_email",
-            ],
-            (
-                (
-                    u.code,
-                    u.name_vi,
-                    u.kind,
-                    u.parent_code,
-                    u.province_code,
-                    u.gso_code,
-                    u.valid_from,
-                    u.valid_to,
-                    u.contact_email,
-                )
-                for u in registry.units.values()
-            ),
-        ),
-        "unit_succession": copy_rows(
-            conn,
-            "registry.unit_succession",
-            ["predecessor_code", "successor_code", "effective_date", "share"],
-            ((s.predecessor_code, s.successor_code, s.effective_date, s.share) for s in registry.successions),
-        ),
-        "plan_task": copy_rows(
-            conn,
-            "registry.plan_task",
-            PLAN_TASK_COLUMNS,
-            (_plan_task_row(t) for t in load_plan_tasks()),
-        ),
-        "setting": copy_rows(conn, "registry.setting", ["key", "value"], settings().items()),
-        "quality_check": copy_rows(
-            conn,
-            "registry.quality_check",
-            ["check_code", "check_no", "severity", "scope", "title_vi", "title_en", "fix_vi"],
-            (
-                (c.code, no, c.severity, c.scope, c.title_vi, c.title_en, c.fix_vi)
-                for no, c in enumerate(registry.checks.values(), 1)
-            ),
-        ),
+    conn.execute("truncate " + ", ".join(f"registry.{table}" for table in TABLES))
+    return {
+        table: copy_rows(conn, f"registry.{table}", columns, rows(registry))
+        for table, (columns, rows) in TABLES.items()
     }
-    return counts
