@@ -240,3 +240,30 @@ def test_a_reader_never_sees_half_a_month(warehouse: str, tmp_path: Path) -> Non
     assert len(seen) > 10
     assert set(seen) <= states, set(seen) - states
     assert seen[0] == (406, 406) and seen[-1] == (806, 806)
+
+
+def test_a_held_value_published_before_the_gate_is_withdrawn(warehouse: str, tmp_path: Path) -> None:
+    """An upgraded warehouse: the official fact already shows a file's 856/849 (published before the
+    gate existed).  The gate holds that file; its own value is not kept as the fallback, and the
+    checkpoint then passes on what is about to be published."""
+    period, run = "2026-09", "run-upgrade"
+    _land(_file(tmp_path, "bad.csv", [[UNIT, period, SERVICE_INDICATOR, SERVICE, 856, 849, "100,82%"]]), period, run)
+    build_models()
+    assert _fact(UNIT, SERVICE_INDICATOR, SERVICE, period) is None
+    with connect() as conn:  # what the old build published: the candidate as it stood
+        conn.execute(
+            """insert into marts.fct_indicator_monthly (unit_code, indicator_code, service_code, period, numerator,
+                   denominator, source_kind, batch_id, file_id, publication_status)
+               select unit_code, indicator_code, service_code, period, numerator, denominator, source_kind,
+                      batch_id, file_id, 'published'
+               from intermediate.int_indicator_values__resolved where unit_code = %s and period = %s""",
+            (UNIT, period),
+        )
+    assert _fact(UNIT, SERVICE_INDICATOR, SERVICE, period) == (856, 849, "published")
+    pipeline.start_run(run, period)
+    pipeline.stage_models(run)
+    pipeline.audit(period, run_id=run)
+    pipeline.build_publication(run)
+    pipeline.quality_gate(period, run_id=run)  # no GateBlocked
+    pipeline.publish(run)
+    assert _fact(UNIT, SERVICE_INDICATOR, SERVICE, period) is None

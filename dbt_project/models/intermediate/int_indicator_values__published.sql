@@ -3,7 +3,8 @@
 -- Write-audit-publish: a unit-period's candidate values are published when the gate checked
 -- this very content and no open or explained error holds it.  Otherwise the values published
 -- before (the official fct_indicator_monthly, read as it stands) stay, marked as held when an
--- error holds them; a held unit-period published never before has no rows here.
+-- error holds them, unless they are the held file's own values; a held unit-period published
+-- never before has no rows here.
 {%- set previous = adapter.get_relation(
         database=target.database, schema=var('marts_schema'), identifier='fct_indicator_monthly') %}
 with
@@ -75,10 +76,19 @@ kept as (
     left join publication
         on previous.unit_code = publication.unit_code
         and previous.period = publication.period
+    left join resolved as held
+        on publication.is_held
+        and previous.unit_code = held.unit_code
+        and previous.indicator_code = held.indicator_code
+        and previous.service_code = held.service_code
+        and previous.period = held.period
     where not exists (
         select 1 from fresh
         where fresh.unit_code = previous.unit_code and fresh.period = previous.period
     )
+    -- A held row's previous value is no fallback when it is the held file's own value (published
+    -- before the gate existed, or by hand): what an error holds is never shown as official.
+    and held.file_id is distinct from previous.file_id
 ),
 {% else %}
 kept as (
