@@ -267,3 +267,24 @@ def test_a_held_value_published_before_the_gate_is_withdrawn(warehouse: str, tmp
     pipeline.quality_gate(period, run_id=run)  # no GateBlocked
     pipeline.publish(run)
     assert _fact(UNIT, SERVICE_INDICATOR, SERVICE, period) is None
+
+
+def test_marts_published_before_the_gate_existed_are_no_fallback(warehouse: str, tmp_path: Path) -> None:
+    """The first gated run of an old warehouse: its fact (no publication_status) shows an unchecked
+    857/849 from an earlier file.  The gate holds the new file's 856/849, and neither is shown."""
+    period = "2026-10"
+    _land(_file(tmp_path, "bad.csv", [[UNIT, period, SERVICE_INDICATOR, SERVICE, 856, 849, "100,82%"]]), period, "g1")
+    build_models()
+    with connect() as conn:  # the marts as the old build left them
+        conn.execute(
+            "alter table marts.fct_indicator_monthly drop column publication_status, drop column held_reason_vi"
+        )
+        conn.execute(
+            """insert into marts.fct_indicator_monthly (unit_code, indicator_code, service_code, period, numerator,
+                   denominator, source_kind, batch_id, file_id)
+               values (%s, %s, %s, %s, 857, 849, 'template', 'old', -1)""",
+            (UNIT, SERVICE_INDICATOR, SERVICE, period),
+        )
+    build_models(period=period)
+    assert _fact(UNIT, SERVICE_INDICATOR, SERVICE, period) is None
+    assert _violation("numerator_exceeds_denominator", UNIT, SERVICE_INDICATOR, period)[1] == "open"

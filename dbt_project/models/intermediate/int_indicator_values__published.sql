@@ -7,6 +7,12 @@
 -- never before has no rows here.
 {%- set previous = adapter.get_relation(
         database=target.database, schema=var('marts_schema'), identifier='fct_indicator_monthly') %}
+{#- Marts published before the gate existed (no publication_status) were never checked: they are
+    no fallback for what the gate holds. #}
+{%- if previous and 'publication_status' not in (adapter.get_columns_in_relation(previous)
+        | map(attribute='name') | list) %}
+    {%- set previous = none %}
+{%- endif %}
 with
 
 resolved as (
