@@ -33,7 +33,15 @@ from typing import Any, TypeVar
 
 import psycopg
 
-from ingest.quality.catalogue import CANDIDATE, EXPECTED, PUBLISHED, CheckScope, check_sql, find_violations, load_stage
+from ingest.quality.catalogue import (
+    CANDIDATE,
+    EXPECTED,
+    PUBLISHED,
+    CheckScope,
+    check_statements,
+    find_violations,
+    load_stage,
+)
 from ingest.quality.gate import CANDIDATE_UNIT_PERIODS
 from ingest.quality.ledger import record_checked, record_findings
 from ingest.registry import NO_SERVICE, Indicator, Registry, load_registry
@@ -373,26 +381,21 @@ def timed_gate(dsn: str, registry: Registry, run_id: str) -> tuple[float, dict[s
 
 def statement_times(dsn: str, registry: Registry) -> dict[str, float]:
     """Each of the gate's statements on its own, in a transaction rolled back afterwards: the
-    stage's temporary tables, every check's insert (the SQL ``find_violations`` runs) and the
-    ledger's writes."""
+    stage's temporary tables, every statement ``find_violations`` runs and the ledger's writes."""
     scope = _scope()
-    sql = check_sql()
     params = {"periods": list(scope.periods), "now": scope.now}
     times: dict[str, float] = {}
     with psycopg.connect(dsn) as conn:
         find_violations(conn, registry, scope)  # the temporary tables, which it creates
-        conn.execute("drop table gate_rows")
+        conn.execute("drop table gate_rows, gate_files")
         conn.execute("truncate gate_finding")
         t0 = time.perf_counter()
         load_stage(conn, scope)
         times["stage"] = time.perf_counter() - t0
-        for code in registry.checks:
+        for name, (_, sql) in check_statements().items():
             t0 = time.perf_counter()
-            conn.execute(
-                f"insert into gate_finding select %(code)s, found.* from ({sql[code]}) found on conflict do nothing",
-                {**params, "code": code},
-            )
-            times[code] = time.perf_counter() - t0
+            conn.execute(f"insert into gate_finding {sql} on conflict do nothing", params)
+            times[name] = time.perf_counter() - t0
         t0 = time.perf_counter()
         record_findings(conn, "bench-times", scope.periods)
         times["record_findings"] = time.perf_counter() - t0

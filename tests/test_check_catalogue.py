@@ -370,6 +370,39 @@ def test_rate_mismatch_rounds_the_computed_rate_once_to_the_printed_precision() 
     assert keys(found, "rate_mismatch") == set()
 
 
+def test_rate_mismatch_rounds_a_tie_half_up_as_a_person_does() -> None:
+    # 1 / 32 = 3.125 % exactly: 3.13 to 2 decimals.  3.07 is 0.06 pp below it (3.12 if the tie went
+    # down: 0.05, within the tolerance); 3.18 is 0.05 pp above it (0.06 from 3.12).
+    found = run(
+        [
+            Value(C[0], TOTAL_FLOW, 1, 32, "3.07"),
+            Value(C[1], TOTAL_FLOW, 1, 32, "3.18"),
+            Value(C[2], TOTAL_FLOW, 1, 32, "3.13"),
+            Value(C[3], TOTAL_FLOW, 1, 8, "13"),  # 12.5 % printed without decimals: 13
+            Value(C[4], TOTAL_FLOW, 1, 8, "12"),
+        ]
+    )
+    assert keys(found, "rate_mismatch") == {row(C[0], TOTAL_FLOW), row(C[4], TOTAL_FLOW)}
+
+
+def test_figures_too_large_for_whole_number_arithmetic_are_still_checked() -> None:
+    # 10^17 x 2 x 10^4 does not fit a bigint: the rate is compared in numeric instead, and the
+    # jump check's products too; neither may fail the gate.
+    big = 10**17
+    found = run(
+        [
+            Value(C[0], TOTAL_FLOW, big, 2 * big, "50"),
+            Value(C[1], TOTAL_FLOW, big, 3 * big, "33.33"),
+            Value(C[2], TOTAL_FLOW, big, 2 * big, "50.2"),  # 0.2 pp off
+            *_jump(C[3], (big // 7, 4 * big), (big, 4 * big)),  # x7 on the numerator
+            *_jump(C[4], (big // 4, 4 * big), (big, 4 * big)),  # x4
+            *_jump(C[5], (9 * big, 9 * big), (9 * big, 90 * big)),  # the denominator x10, near the bigint limit
+        ]
+    )
+    assert keys(found, "rate_mismatch") == {row(C[2], TOTAL_FLOW)}
+    assert keys(found, "count_jump") == {row(C[3], TOTAL_FLOW), row(C[5], TOTAL_FLOW)}
+
+
 # --- false_full_rate ---------------------------------------------------------------------------
 
 
