@@ -151,6 +151,11 @@ create table marts.fct_indicator_monthly (
     primary key (unit_code, indicator_code, service_code, period));
 create table intermediate.int_submissions__expected (
     unit_code text not null, period text not null, indicator_code text not null, service_code text not null);
+-- the files of each unit-period's values, as the dbt model int_unit_periods__candidate has them
+create view intermediate.int_unit_periods__candidate as
+select unit_code, period, max(file_id) filter (where source_kind = 'template') as template_file_id,
+       array_agg(distinct file_id order by file_id) as file_ids
+from intermediate.int_indicator_values__resolved group by unit_code, period;
 """
 
 
