@@ -41,7 +41,7 @@ alter table audit.load_ledger add constraint load_ledger_received_at_source_chec
 -- 'review' is a corrected review workbook; 'failed' is a file an unexpected error stopped.
 alter table audit.load_ledger drop constraint if exists load_ledger_source_kind_check;
 alter table audit.load_ledger add constraint load_ledger_source_kind_check
-    check (source_kind in ('template', 'review', 'narrative', 'extract'));
+    check (source_kind in ('template', 'review', 'narrative', 'extract', 'civil_registry', 'bhxh'));
 alter table audit.load_ledger drop constraint if exists load_ledger_status_check;
 alter table audit.load_ledger add constraint load_ledger_status_check
     check (status in ('loaded', 'rejected', 'held', 'failed'));
@@ -86,6 +86,40 @@ create table if not exists raw.quarantine (
 
 alter table raw.submission_row drop constraint if exists submission_row_file_id_fkey;
 alter table raw.quarantine drop constraint if exists quarantine_file_id_fkey;
+
+-- Source extracts (formats.md §3, §4): what the source systems export, loaded beside what units
+-- report so that the two can be reconciled.  No row cap; streamed by COPY like submission rows.
+-- Civil-registry (hộ tịch) sync counts: cumulative stocks per commune x record type, as of
+-- extract_date; several extracts a month are all kept, the latest is the month's value (dbt).
+create table if not exists raw.civil_registry_count (
+    file_id          bigint      not null,
+    row_no           integer     not null,
+    extract_date     date        not null,
+    commune_code     text        not null,
+    record_type      text        not null,
+    records_total    bigint      not null,
+    records_scanned  bigint      not null,
+    records_entered  bigint      not null,
+    records_synced   bigint      not null,
+    batch_id         text        not null,
+    primary key (file_id, row_no)
+);
+-- BHXH identity verification, one row per participant, pseudonymised on the way in: the
+-- social-insurance code and the personal ID number are keyed HMAC-SHA256 digests (hex, keyed by
+-- D06_PSEUDONYM_KEY); names and birth dates never reach the warehouse (the birth year may).
+create table if not exists raw.bhxh_verification (
+    file_id          bigint      not null,
+    row_no           integer     not null,
+    extract_date     date        not null,
+    participant_key  char(64)    not null,
+    person_key       char(64),
+    birth_year       smallint,
+    commune_code     text        not null,
+    status           text        not null,
+    status_at        date,
+    batch_id         text        not null,
+    primary key (file_id, row_no)
+);
 
 create table if not exists audit.pipeline_run (
     run_id           text primary key,
