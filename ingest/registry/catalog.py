@@ -49,6 +49,8 @@ class Indicator:
     """Role -> services (``(NO_SERVICE,)`` for indicators without a service dimension)."""
     keywords: tuple[str, ...] = ()
     source: str | None = None
+    extract: ExtractCorrespondence | None = None
+    """The source extract measures this indicator's figures correspond to, if any."""
 
     def province_source_role(self, service: str) -> str | None:
         """The role whose rows make the province total for ``service``.
@@ -64,6 +66,35 @@ class Indicator:
     def services_for(self, role: str) -> tuple[str, ...]:
         """Services a unit of ``role`` reports for this indicator; empty if it does not report it."""
         return self.reporters.get(role, ())
+
+
+ExtractSource = Literal["civil_registry", "bhxh"]
+EXTRACT_MEASURES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "civil_registry": ("records_total", "records_scanned", "records_entered", "records_synced"),
+        "bhxh": ("participants", "verified", "mismatch", "not_found", "pending"),
+    }
+)
+"""Each source extract's measures (formats.md §3, §4): the civil-registry counts summed over
+record types, and BHXH participants by verification status (``participants``: all of them)."""
+
+
+@dataclass(frozen=True)
+class ExtractCorrespondence:
+    """How an indicator's reported figures correspond to a source extract's measures, for the
+    same unit and month (a commune: its own; a department: its province's communes).
+
+    >>> load_registry().indicators["HT_SCANNED"].extract.numerator
+    'records_scanned'
+    """
+
+    source: ExtractSource
+    numerator: str
+    denominator: str | None
+    tolerance_pct: Decimal
+    """A reported figure may differ from the extract's by this share of the extract's figure."""
+    system_of_record: Literal["extract", "report"]
+    """Which figure is taken as true when they differ beyond the tolerance."""
 
 
 @dataclass(frozen=True)
@@ -332,6 +363,29 @@ def _indicator(raw: dict[str, Any], domains: Mapping[str, str], services: Mappin
         reporters=reporters,
         keywords=tuple(raw.get("keywords") or ()),
         source=raw.get("source"),
+        extract=_extract(raw.get("extract"), f"indicator {code}: extract"),
+    )
+
+
+def _extract(raw: Any, where: str) -> ExtractCorrespondence | None:
+    """An indicator's ``extract:`` declaration (see :class:`ExtractCorrespondence`)."""
+    if raw is None:
+        return None
+    raw = _mapping(raw, where, {"source", "numerator", "denominator", "tolerance_pct", "system_of_record"})
+    source = raw.get("source")
+    if source not in EXTRACT_MEASURES:
+        raise RegistryError(f"{where}: source is one of {', '.join(EXTRACT_MEASURES)}")
+    measures = EXTRACT_MEASURES[source]
+    for figure in ("numerator", "denominator"):
+        if raw.get(figure) is not None and raw[figure] not in measures:
+            raise RegistryError(f"{where}: {figure} is one of {', '.join(measures)}")
+    if raw.get("numerator") is None:
+        raise RegistryError(f"{where}: numerator is required")
+    if raw.get("system_of_record", "extract") not in ("extract", "report"):
+        raise RegistryError(f"{where}: system_of_record is extract or report")
+    tolerance = _decimal(raw.get("tolerance_pct", 0), f"{where}: tolerance_pct", Decimal(0), Decimal(100))
+    return ExtractCorrespondence(
+        source, raw["numerator"], raw.get("denominator"), tolerance, raw.get("system_of_record", "extract")
     )
 
 
