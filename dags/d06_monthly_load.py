@@ -19,7 +19,10 @@ Loads one month of unit submissions into the warehouse and tells the province ho
 9. **finish** — always runs: the run ends `success` or `failed` in `audit.pipeline_run`, with
    its summary.  A rejected or failed file, or a failed step, fails the run (after the report).
 
-**Period**: the run parameter `period` (`YYYY-MM`); empty means the month before the logical date.
+**Period**: the run parameter `period` (`YYYY-MM`); empty means the month a triggering source
+extract is for (the extracts DAG's asset events), else the month before the logical date.
+**Schedule**: the 11th at 06:00 (Asia/Ho_Chi_Minh), and whenever `d06_source_extracts` lands a
+civil-registry or BHXH extract (data-aware scheduling on its assets).
 Re-running a period is safe: files already loaded (same sha256) are skipped.
 """
 
@@ -29,14 +32,22 @@ import datetime as dt
 import os
 
 import pendulum
-from airflow.sdk import Asset, Param, TriggerRule, dag, task
+from airflow.sdk import Asset, AssetOrTimeSchedule, Param, TriggerRule, dag, task
+from airflow.timetables.trigger import CronTriggerTimetable
 
-MARTS = Asset("d06://warehouse/marts")
+from ingest.assets import EXTRACT_ASSET_URIS, MARTS_URI
+
+MARTS = Asset(MARTS_URI)
+CIVIL_REGISTRY, BHXH = (Asset(EXTRACT_ASSET_URIS[kind]) for kind in ("civil_registry", "bhxh"))
 
 
 @dag(
     dag_id="d06_monthly_load",
-    schedule="0 6 11 * *",  # the morning after the submission deadline (the 10th)
+    # The morning after the submission deadline (the 10th), and whenever a source extract lands.
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable("0 6 11 * *", timezone="Asia/Ho_Chi_Minh"),
+        assets=CIVIL_REGISTRY | BHXH,
+    ),
     start_date=pendulum.datetime(2025, 1, 1, tz="Asia/Ho_Chi_Minh"),
     catchup=False,
     max_active_runs=1,
@@ -58,10 +69,18 @@ MARTS = Asset("d06://warehouse/marts")
 )
 def d06_monthly_load() -> None:
     @task
-    def resolve_period(params: dict | None = None, logical_date: dt.datetime | None = None) -> str:
+    def resolve_period(
+        params: dict | None = None, logical_date: dt.datetime | None = None, triggering_asset_events=None
+    ) -> str:
         from ingest.pipeline import previous_month, validate_period
+        from ingest.source_extracts import period_from_asset_events
 
-        chosen = (params or {}).get("period") or previous_month((logical_date or pendulum.now("UTC")).date())
+        extras = [e.extra for events in (triggering_asset_events or {}).values() for e in events]
+        chosen = (
+            (params or {}).get("period")
+            or period_from_asset_events(extras)
+            or previous_month((logical_date or pendulum.now("UTC")).date())
+        )
         return validate_period(chosen)
 
     @task

@@ -39,3 +39,23 @@ def test_monthly_load_steps_in_order(dagbag: DagBag) -> None:
     for upstream, downstream in itertools.pairwise(order):
         assert upstream in dag.get_task(downstream).upstream_task_ids
     assert dag.params["period"] == ""
+
+
+def test_an_extract_landing_schedules_the_monthly_build(dagbag: DagBag) -> None:
+    extracts = dagbag.dags["d06_source_extracts"]
+    outlets = {t.task_id: [a.name for a in t.outlets] for t in extracts.tasks}
+    assert outlets["civil_registry_landed"] == ["d06://raw/civil_registry"]
+    assert outlets["bhxh_landed"] == ["d06://raw/bhxh"]
+    assert {"civil_registry_landed", "bhxh_landed"} <= extracts.get_task("land").downstream_task_ids
+    monthly = dagbag.dags["d06_monthly_load"]
+    scheduled_on = {a.name for a in monthly.timetable.asset_condition.objects}
+    assert scheduled_on == {"d06://raw/civil_registry", "d06://raw/bhxh"}
+    assert monthly.timetable.timetable.summary == "0 6 11 * *"  # and still on its calendar
+
+
+def test_the_month_a_triggering_extract_is_for() -> None:
+    from ingest.source_extracts import period_from_asset_events
+
+    assert period_from_asset_events([{"periods": ["2026-02", "2026-03"]}, None, {"periods": ["2026-01"]}]) == "2026-03"
+    assert period_from_asset_events([{}, {"periods": ["not-a-month"]}]) is None
+    assert period_from_asset_events([]) is None
