@@ -7,7 +7,9 @@ Prints ratios, not absolute targets, so the numbers mean the same on any machine
   4. a national month (34 provinces) through the landing path, against naive pandas and `psql \\copy`
      (``bench_national.py``);
   5. peak memory of the landing path's reading pass on the worst inputs, against 300 MB (``bench_memory.py``);
-  6. the quality gate on a national month, against the COPY of the rows it checks (``bench_gate.py``).
+  6. the quality gate on a national month, against the COPY of the rows it checks (``bench_gate.py``);
+  7. the source extracts' loader against ``psql \\copy`` and pandas at 1x and 4x one province, and the
+     dbt build after it; writes ``bench/results/latest.json`` and ``latest.png`` (``bench_extracts.py``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 
 import openpyxl
 import psycopg
+from bench_extracts import bench_extracts
 from bench_gate import bench_gate
 from bench_memory import bench_memory
 from bench_national import bench_national
@@ -147,6 +150,7 @@ def main() -> int:
     bench_national(server)
     bench_memory()
     bench_gate(server)
+    bench_extracts(server)
     return 0
 
 
