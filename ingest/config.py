@@ -36,6 +36,14 @@ def archive_dir() -> Path:
     return data_dir() / "archive"
 
 
+def archive_key() -> bytes | None:
+    """The Fernet key (``D06_ARCHIVE_KEY``, urlsafe base64 of 32 bytes) that encrypts archived files
+    holding personal data (BHXH extracts), or None when unset.  Generate one with
+    ``python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"``."""
+    text = (os.environ.get("D06_ARCHIVE_KEY") or "").strip()
+    return text.encode() if text else None
+
+
 def reports_dir() -> Path:
     return data_dir() / "reports"
 

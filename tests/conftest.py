@@ -18,6 +18,9 @@ from ingest.reporting.smtp_sink import SmtpSink
 from ingest.warehouse.db import scratch_database
 
 REPO = Path(__file__).resolve().parents[1]
+# Throwaway keys for the tests only (a BHXH extract is refused without them); never used elsewhere.
+os.environ.setdefault("D06_PSEUDONYM_KEY", "894285ccdfacd547591a332c530c8d76b58c89cbf84be72880d38233af9e83d1")
+os.environ.setdefault("D06_ARCHIVE_KEY", "y6uEEG8SSFtf60rcUtsmU7UfP1XFvrbOUvz8GKESwa0=")
 
 
 @contextlib.contextmanager

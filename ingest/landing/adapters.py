@@ -8,6 +8,10 @@ between sources is only how a file is recognised and read, and that is an :class
 * ``review``: a review workbook (``*_ra_soat.xlsx``) that a person corrected and sent back; its
   rows replace only the narrative figures they review;
 * ``narrative``: a Word, PDF or plain-text report whose figures are extracted;
+* ``civil_registry``, ``bhxh``: a source extract (formats.md §3, §4), recognised by its CSV
+  header (:func:`ingest.extracts.detect_extract`).  Its rows are *streamed*: the store pass
+  parses it and COPYs its rows straight into its raw table (:func:`ingest.extracts.load_extract`)
+  in the batch's transaction, with no row cap and flat memory;
 * anything else is refused with a reason, and still recorded and archived.
 
 An adapter is chosen by content as well as by extension (:func:`choose_adapter`).  Its
@@ -28,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
+from ingest.extracts import detect_extract
 from ingest.landing.receipt import is_manifest
 from ingest.narrative.review import REVIEW_KEYWORD, after_narrative_load
 from ingest.narrative.submission import narrative_parser
@@ -36,13 +41,15 @@ from ingest.submissions.model import FileNotice, RowProblem, SubmissionError, Su
 from ingest.submissions.parse import looks_like_table, parse_submission
 from ingest.submissions.reasons import Reason, submission_error
 
-SourceKind = Literal["template", "review", "narrative", "extract"]
+SourceKind = Literal["template", "review", "narrative", "extract", "civil_registry", "bhxh"]
 Item = SubmissionRow | RowProblem | FileNotice
 Reader = Callable[[BinaryIO, str], Iterator[Item]]
 AfterLoad = Callable[[Any, int, str, bytes, list[SubmissionRow | RowProblem]], None]
 """Called in the file's transaction once it is loaded: (conn, file_id, name, data, items)."""
 
 STRUCTURED_SUFFIXES = (".csv", ".xlsx", ".json")
+EXTRACT_SUFFIXES = (".csv", ".txt", "")
+"""Extensions a source extract may come with (it is recognised by its header)."""
 NARRATIVE_SUFFIXES = (".docx", ".pdf", ".txt")
 HEAD_BYTES = 64 * 1024
 """How much of a file :func:`choose_adapter` looks at."""
@@ -64,6 +71,8 @@ class Adapter:
     kind: SourceKind
     read: Reader
     after_load: AfterLoad | None = None
+    streamed: bool = False
+    """Rows go straight from the file to COPY when it is stored, not through ``read`` and a spool."""
 
 
 def is_received_file(path: Path) -> bool:
@@ -130,9 +139,21 @@ def is_review_workbook(name: str, fp: BinaryIO) -> bool:
         fp.seek(0)
 
 
+def _extract(kind: SourceKind) -> Adapter:
+    def read(fp: BinaryIO, name: str) -> Iterator[Item]:
+        raise NotImplementedError("an extract is streamed into its table by the store pass")
+
+    return Adapter(kind, read, streamed=True)
+
+
 def choose_adapter(name: str, fp: BinaryIO, ctx: LandingContext) -> Adapter:
     """The adapter for a received file, by its extension and, where that is ambiguous, its content."""
     suffix = Path(name).suffix.lower()
+    if suffix in EXTRACT_SUFFIXES:
+        extract = detect_extract(fp.read(HEAD_BYTES))
+        fp.seek(0)
+        if extract is not None:
+            return _extract(extract)
     if suffix == ".xlsx" and is_review_workbook(name, fp):
         return _structured(ctx, "review")
     if suffix in STRUCTURED_SUFFIXES:

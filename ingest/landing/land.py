@@ -32,17 +32,20 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 import psycopg
 
 from ingest.config import archive_dir
+from ingest.extracts import ExtractReason, detect_extract, inspect_extract
+from ingest.extracts.pseudonym import PseudonymKeyMissing, pseudonym_key
 from ingest.landing import spool
 from ingest.landing.adapters import LandingContext, SourceKind, after_load_hooks, choose_adapter
+from ingest.landing.archive import SEALED_SUFFIX, archive_fernet, open_archived, seal
 from ingest.landing.model import FileOutcome, Parsed, Received, ReplayIdentity
 from ingest.landing.receipt import Arrival, ReceiptSource, arrivals
 from ingest.landing.spool import Spool
-from ingest.landing.store import Hooks, StoreError, store_batch
+from ingest.landing.store import Hooks, Loader, StoreError, extract_loader, store_batch
 from ingest.safety import safe_filename
 from ingest.submissions.model import FileNotice, RowProblem, SubmissionError, SubmissionRow
 
@@ -58,27 +61,57 @@ BATCH_FILES = 500
 # --- pass 1: receive --------------------------------------------------------------------------
 
 
-def archive_stream(fp: BinaryIO, suffix: str) -> tuple[Path, str, int]:
-    """Copy ``fp`` into the archive in chunks, hashing as it goes: (path, sha256, size).
+class Archived(NamedTuple):
+    """Where a received file's bytes are archived, their sha256 and size, and whether they were
+    withheld (personal data and no archive key: hashed, never written)."""
 
-    Memory stays flat whatever the size; the copy is named by its content once it is whole."""
+    path: Path
+    sha256: str
+    size: int
+    withheld: bool = False
+
+
+def _copied(first: bytes, fp: BinaryIO, out: BinaryIO | None) -> Iterator[bytes]:
+    """The chunks of a file (``first``, then the rest of ``fp``), each written to ``out`` if given."""
+    chunk = first
+    while chunk:
+        if out is not None:
+            out.write(chunk)
+        yield chunk
+        chunk = fp.read(_CHUNK)
+
+
+def archive_stream(fp: BinaryIO, suffix: str) -> Archived:
+    """Copy ``fp`` into the archive in chunks, hashing as it goes.
+
+    Memory stays flat whatever the size; the copy is named by its content once it is whole.  A
+    file with personal data (a BHXH extract) is archived sealed (:mod:`ingest.landing.archive`),
+    or, without an archive key, not at all; its hash is the hash of the bytes received."""
     folder = archive_dir()
     folder.mkdir(parents=True, exist_ok=True)
+    first = fp.read(_CHUNK)
+    personal = detect_extract(first) == "bhxh"
+    fernet = archive_fernet() if personal else None
     digest, size = hashlib.sha256(), 0
     tmp = folder / f".incoming.{os.getpid()}.{uuid.uuid4().hex}.part"
     try:
         with tmp.open("wb") as out:
-            while chunk := fp.read(_CHUNK):
+            if fernet is not None:
+                chunks = seal(first, fp, out, fernet)
+            else:
+                chunks = _copied(first, fp, None if personal else out)
+            for chunk in chunks:
                 digest.update(chunk)
-                out.write(chunk)
                 size += len(chunk)
         sha256 = digest.hexdigest()
-        target = folder / sha256[:2] / f"{sha256}{suffix}"
+        target = folder / sha256[:2] / f"{sha256}{suffix}{SEALED_SUFFIX if fernet else ''}"
+        if personal and fernet is None:
+            return Archived(target, sha256, size, withheld=True)
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp.chmod(0o444)
             os.replace(tmp, target)
-        return target, sha256, size
+        return Archived(target, sha256, size)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -94,8 +127,8 @@ def receive_bytes(
 ) -> Received:
     """Hash and archive one file's bytes, received at ``received_at`` (known from ``source``)."""
     file_name = safe_filename(name)
-    archive, sha256, size = archive_stream(io.BytesIO(data), Path(file_name).suffix.lower())
-    return Received(file_name, sha256, size, archive, received_at, period, replay_of, source)
+    archive, sha256, size, withheld = archive_stream(io.BytesIO(data), Path(file_name).suffix.lower())
+    return Received(file_name, sha256, size, archive, received_at, period, replay_of, source, withheld)
 
 
 def receive_path(
@@ -113,8 +146,8 @@ def receive_path(
         received_at, source = dt.datetime.now(dt.UTC), "ingest"
     file_name = safe_filename(path.name)
     with path.open("rb") as fp:
-        archive, sha256, size = archive_stream(fp, Path(file_name).suffix.lower())
-    return Received(file_name, sha256, size, archive, received_at, period, None, source)
+        archive, sha256, size, withheld = archive_stream(fp, Path(file_name).suffix.lower())
+    return Received(file_name, sha256, size, archive, received_at, period, None, source, withheld)
 
 
 # --- pass 2: parse ----------------------------------------------------------------------------
@@ -130,10 +163,14 @@ def parse_received(received: Received, ctx: LandingContext) -> Parsed:
     """Read one archived file with its adapter, spooling its rows to disk.  Never raises."""
     kind: SourceKind = "template"
     spooled: Spool | None = None
+    if received.withheld:
+        return _refused(received, "bhxh", ExtractReason.ARCHIVE_KEY_MISSING)
     try:
-        with received.archive_path.open("rb") as fp:
+        with open_archived(received.archive_path) as fp:
             adapter = choose_adapter(received.name, fp, ctx)
             kind = adapter.kind
+            if adapter.streamed:
+                return _inspect_extract(received, kind, fp)
             spooled = Spool.open(received.sha256, kind)
             parsed = Parsed(received, kind, "loaded", spooled)
             keep: list[SubmissionRow | RowProblem] | None = [] if adapter.after_load else None
@@ -156,6 +193,24 @@ def parse_received(received: Received, ctx: LandingContext) -> Parsed:
         log.debug("traceback", exc_info=True)
         vi = f"Lỗi hệ thống khi đọc tệp ({type(exc).__name__}); bộ phận kỹ thuật đã được ghi nhận"
         return Parsed(received, kind, "failed", error=("internal_error", vi, _error_text(exc)))
+
+
+def _refused(received: Received, kind: SourceKind, reason: ExtractReason, period: str | None = None) -> Parsed:
+    vi, en = reason.texts()
+    return Parsed(received, kind, "rejected", error=(reason.code, vi, en), streamed=True, period_hint=period)
+
+
+def _inspect_extract(received: Received, kind: SourceKind, fp: BinaryIO) -> Parsed:
+    """A source extract in the parse pass: its header checked and its month read (a file that
+    cannot load is refused now); its rows are parsed and copied when it is stored.  A BHXH
+    extract is refused whole without a pseudonym key: nothing of it is read further."""
+    head = inspect_extract(fp, name=received.name, kind=kind)  # type: ignore[arg-type]
+    if kind == "bhxh":
+        try:
+            pseudonym_key()
+        except PseudonymKeyMissing:
+            return _refused(received, kind, ExtractReason.PSEUDONYM_KEY_MISSING, head.period)
+    return Parsed(received, kind, "loaded", streamed=True, period_hint=head.period)
 
 
 def _drop(spooled: Spool | None) -> None:
@@ -222,28 +277,30 @@ def parse_all(
 # --- pass 3: store ----------------------------------------------------------------------------
 
 
-def _store(conn: psycopg.Connection[Any], parsed: list[Parsed], batch_id: str, hooks: Hooks) -> list[FileOutcome]:
+def _store(
+    conn: psycopg.Connection[Any], parsed: list[Parsed], batch_id: str, hooks: Hooks, load: Loader
+) -> list[FileOutcome]:
     """Store a batch in one transaction; on failure, file by file, so one file cannot sink the rest.
 
     The batch's spool files are removed afterwards, whatever happened."""
     try:
-        return _store_or_retry(conn, parsed, batch_id, hooks)
+        return _store_or_retry(conn, parsed, batch_id, hooks, load)
     finally:
         for p in parsed:
             p.discard()
 
 
 def _store_or_retry(
-    conn: psycopg.Connection[Any], parsed: list[Parsed], batch_id: str, hooks: Hooks
+    conn: psycopg.Connection[Any], parsed: list[Parsed], batch_id: str, hooks: Hooks, load: Loader
 ) -> list[FileOutcome]:
     try:
-        return store_batch(conn, parsed, batch_id, hooks)
+        return store_batch(conn, parsed, batch_id, hooks, load)
     except StoreError as exc:
         log.warning("storing %d files at once failed (%s); storing them one by one", len(parsed), exc)
     outcomes: list[FileOutcome] = []
     for p in parsed:
         try:
-            outcomes += store_batch(conn, [p], batch_id, hooks)
+            outcomes += store_batch(conn, [p], batch_id, hooks, load)
         except StoreError as exc:
             log.warning("%s: cannot be stored: %s", p.received.name, exc)
             vi = "Lỗi hệ thống khi ghi dữ liệu của tệp; bộ phận kỹ thuật đã được ghi nhận"
@@ -265,15 +322,15 @@ def land_received(
     other items that ``work`` receives and parses."""
     outcomes: list[FileOutcome] = []
     pending: list[Parsed] = []
-    hooks = after_load_hooks(ctx)
+    hooks, load = after_load_hooks(ctx), extract_loader(ctx.registry)
     with tempfile.TemporaryDirectory(prefix="d06-spool-") as folder:
         for parsed in parse_all(files, ctx, work, spool_folder=Path(folder)):
             pending.append(parsed)
             if len(pending) >= BATCH_FILES:
-                outcomes += _store(conn, pending, batch_id, hooks)
+                outcomes += _store(conn, pending, batch_id, hooks, load)
                 pending = []
         if pending:
-            outcomes += _store(conn, pending, batch_id, hooks)
+            outcomes += _store(conn, pending, batch_id, hooks, load)
     for o in outcomes:
         _log_outcome(o)
     return outcomes

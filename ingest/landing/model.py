@@ -39,6 +39,8 @@ class Received:
     requested_period: str | None = None
     replay_of: ReplayIdentity | None = None
     received_at_source: ReceiptSource = "ingest"
+    withheld: bool = False
+    """The bytes hold personal data and no archive key is set: hashed, never archived nor read."""
 
 
 @dataclass
@@ -59,6 +61,11 @@ class Parsed:
     """(reason code, Vietnamese, English) for a rejected or failed file."""
     hook_items: list[SubmissionRow | RowProblem] | None = None
     """Rows and problems, kept only for a source kind whose after-load hook needs them."""
+    streamed: bool = False
+    """A source extract: its rows are parsed and copied when it is stored (then ``spool`` holds
+    only its counts)."""
+    period_hint: str | None = None
+    """The month a streamed file's first row is about, for its ledger row if it is refused."""
 
     @property
     def rows_loaded(self) -> int:
@@ -74,7 +81,8 @@ class Parsed:
 
     @property
     def period(self) -> str | None:
-        return (self.spool.period if self.spool else None) or self.received.requested_period
+        spooled = self.spool.period if self.spool else None
+        return spooled or self.period_hint or self.received.requested_period
 
     @property
     def row_periods(self) -> frozenset[str]:

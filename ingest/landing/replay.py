@@ -2,21 +2,26 @@
 
 Every file ever received for the period is read back from ``archive/`` (checked against its
 sha256), its landed rows are deleted, and it is loaded again with the same ledger identity
-(file id, batch, time of receipt and its source, time of loading).  After ``dbt build`` the marts are exactly
-what they were: the archive, not the landing tables, is the source of truth.
+(file id, batch, time of receipt and its source, time of loading).  After ``dbt build`` the marts
+are exactly what they were: the archive, not the landing tables, is the source of truth.
+
+A sealed BHXH extract is decrypted on the fly (``D06_ARCHIVE_KEY``) and pseudonymised again with
+the current ``D06_PSEUDONYM_KEY``: replaying after a key rotation re-keys its participants.  A
+BHXH file refused because no archive key was set was never archived, and is not replayed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 from pathlib import Path
 from typing import Any
 
 import psycopg
 
+from ingest.extracts import ExtractReason
 from ingest.landing.adapters import LandingContext
+from ingest.landing.archive import archived_digest
 from ingest.landing.land import land_received
 from ingest.landing.model import FileOutcome, Received, ReplayIdentity
 from ingest.registry import Registry, load_registry
@@ -34,24 +39,27 @@ def replay_period(conn: psycopg.Connection[Any], period: str, *, registry: Regis
     files = conn.execute(
         """select file_id, file_name, sha256, archive_path, received_at, loaded_at, batch_id, requested_period,
                   received_at_source
-           from audit.load_ledger where period = %s order by file_id""",
-        (period,),
+           from audit.load_ledger where period = %s and error_code is distinct from %s order by file_id""",
+        (period, ExtractReason.ARCHIVE_KEY_MISSING.code),
     ).fetchall()
     received: list[Received] = []
     for file_id, name, sha256, archive_path, received_at, loaded_at, batch_id, requested, source in files:
         path = Path(archive_path)
         if not path.exists():
             raise ReplayError(f"{name} (file {file_id}): archived copy {path} is missing")
-        if hashlib.sha256(path.read_bytes()).hexdigest() != sha256:
+        digest, size = archived_digest(path)
+        if digest != sha256:
             raise ReplayError(f"{name} (file {file_id}): archived copy {path} does not match its sha256")
         identity = ReplayIdentity(file_id, batch_id, loaded_at)
-        received.append(Received(name, sha256, path.stat().st_size, path, received_at, requested, identity, source))
+        received.append(Received(name, sha256, size, path, received_at, requested, identity, source))
     outcomes: list[FileOutcome] = []
     with conn.transaction():
         ids = [f[0] for f in files]
         conn.execute("delete from raw.narrative_finding where file_id = any(%s)", (ids,))
         conn.execute("delete from raw.submission_row where file_id = any(%s)", (ids,))
         conn.execute("delete from raw.quarantine where file_id = any(%s)", (ids,))
+        conn.execute("delete from raw.civil_registry_count where file_id = any(%s)", (ids,))
+        conn.execute("delete from raw.bhxh_verification where file_id = any(%s)", (ids,))
         conn.execute("delete from audit.load_ledger where file_id = any(%s)", (ids,))
         for r in received:
             # Validate against the day the file was loaded, so "future period" means what it meant then.

@@ -1,0 +1,328 @@
+"""Stream parsers for the source extracts: CSV in, typed records and row problems out.
+
+Pure (no database, no Airflow) and lazy: a file of any size is read row by row, and memory
+stays flat.  Each row is checked by a fast path (pre-compiled checks, cached dates); a row that
+fails it goes through the slow path, which strips the cells, checks them column by column and
+says which column is wrong and why.  A BHXH row leaves the parser pseudonymised: its
+social-insurance code and personal ID as keyed digests, its birth date as a year, its name not
+at all; its problem, if any, carries neither name, birth date, code nor ID number.
+
+>>> rows = list(parse_civil_registry(open("ho_tich.csv", "rb"), name="ho_tich.csv", communes={"AG.X01"}))
+>>> rows[0].records_synced
+1200
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass
+from operator import itemgetter
+from typing import IO, Any, NamedTuple
+
+from ingest.extracts.formats import (
+    CIVIL_REGISTRY_COLUMNS,
+    COLUMNS,
+    RECORD_TYPES,
+    STATUSES,
+    ExtractKind,
+    header_delimiter,
+    normalise_name,
+)
+from ingest.extracts.pseudonym import keyed_digest
+from ingest.extracts.reasons import ExtractReason, extract_error
+from ingest.submissions.model import RowProblem
+
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_COUNT = re.compile(r"[0-9]{1,18}").fullmatch
+_BHXH_CODE = re.compile(r"[0-9]{10}").fullmatch
+_PERSONAL_ID = re.compile(r"(?:[0-9]{12})?").fullmatch
+_SHOWABLE = re.compile(r"(?!.*[0-9]{6})[A-Za-z0-9_.:/-]{1,40}").fullmatch
+"""A non-personal BHXH cell shown in quarantine as it is: a short code without spaces or long numbers."""
+_CACHE_LIMIT = 100_000
+
+
+class CivilRegistryCount(NamedTuple):
+    """One row of a civil-registry sync extract (formats.md §3)."""
+
+    row_no: int
+    extract_date: str
+    commune_code: str
+    record_type: str
+    records_total: int
+    records_scanned: int
+    records_entered: int
+    records_synced: int
+
+
+class BhxhVerification(NamedTuple):
+    """One BHXH participant (formats.md §4), pseudonymised: no name, no birth date, no code."""
+
+    row_no: int
+    extract_date: str
+    participant_key: str
+    """HMAC-SHA256 (hex) of the social-insurance code."""
+    person_key: str | None
+    """HMAC-SHA256 (hex) of the personal ID number, when there is one."""
+    birth_year: int | None
+    commune_code: str
+    status: str
+    status_at: str | None
+
+
+@dataclass(frozen=True)
+class ExtractHead:
+    """What the header and first row of an extract say: enough to refuse it or name its month."""
+
+    kind: ExtractKind
+    period: str | None
+
+
+class _Dates(dict[str, Any]):
+    """``YYYY-MM-DD`` -> itself when it is a real date, else False; remembered (an extract holds
+    a few thousand distinct dates at most, and the cache is bounded anyway)."""
+
+    def __init__(self, empty: Any = False) -> None:
+        super().__init__({"": empty})
+        self._empty = empty
+
+    def __missing__(self, text: str) -> Any:
+        if len(self) > _CACHE_LIMIT:
+            self.clear()
+            self[""] = self._empty
+        self[text] = value = text if _is_date(text) else False
+        return value
+
+
+class _Years(dict[str, Any]):
+    """A birth date (``YYYY-MM-DD`` or ``YYYY``, or empty) -> its year, None, or False when invalid."""
+
+    def __init__(self) -> None:
+        super().__init__({"": None})
+
+    def __missing__(self, text: str) -> Any:
+        if len(self) > _CACHE_LIMIT:
+            self.clear()
+            self[""] = None
+        self[text] = value = _birth_year(text)
+        return value
+
+
+def _is_date(text: str) -> bool:
+    if not _DATE.fullmatch(text):
+        return False
+    try:
+        return 1900 <= dt.date.fromisoformat(text).year <= 2200
+    except ValueError:
+        return False
+
+
+def _birth_year(text: str) -> int | bool:
+    year = text[:4]
+    if not (len(text) == 4 and year.isascii() and year.isdigit()) and not _is_date(text):
+        return False
+    return int(year) if 1870 <= int(year) <= 2200 else False
+
+
+# --- the header ---------------------------------------------------------------------------------
+
+
+def _text(fp: IO[bytes]) -> io.TextIOWrapper:
+    return io.TextIOWrapper(fp, encoding="utf-8-sig", newline="")
+
+
+def _header(text: io.TextIOWrapper, name: str, kind: ExtractKind) -> tuple[str, list[int], int]:
+    """The delimiter, for each of the kind's columns its index in the file's rows, and how many
+    columns the header has."""
+    try:
+        line = text.readline()
+    except UnicodeDecodeError:
+        raise extract_error(ExtractReason.UNDECODABLE_TEXT, name, row=1) from None
+    if not line.strip():
+        raise extract_error(ExtractReason.EMPTY_FILE, name)
+    delimiter = header_delimiter(line)
+    names = [normalise_name(label) for label in next(csv.reader([line], delimiter=delimiter))]
+    for column in names:
+        if column in COLUMNS[kind] and names.count(column) > 1:
+            raise extract_error(ExtractReason.DUPLICATE_COLUMN, name, row=1, column=column)
+    missing = [c for c in COLUMNS[kind] if c not in names]
+    if missing:
+        raise extract_error(ExtractReason.MISSING_COLUMN, name, row=1, missing=", ".join(missing))
+    return delimiter, [names.index(c) for c in COLUMNS[kind]], len(names)
+
+
+def _rows(fp: IO[bytes], name: str, kind: ExtractKind) -> tuple[Iterator[list[str]], list[int], int]:
+    """The file's data rows (csv lists), where each column is in them, and how many fields a row has."""
+    text = _text(fp)
+    delimiter, order, width = _header(text, name, kind)
+    return csv.reader(text, delimiter=delimiter, strict=True), order, width
+
+
+def inspect_extract(fp: IO[bytes], *, name: str, kind: ExtractKind) -> ExtractHead:
+    """Check an extract's header and read its first row's month, without reading the rest.
+
+    Raises :class:`~ingest.extracts.reasons.ExtractError` for a file that cannot load at all."""
+    reader, order, _ = _rows(fp, name, kind)
+    try:
+        first = next((row for row in reader if row), None)
+    except (csv.Error, UnicodeDecodeError):
+        return ExtractHead(kind, None)
+    if first is None:
+        raise extract_error(ExtractReason.NO_DATA_ROWS, name)
+    day = first[order[0]].strip() if len(first) > order[0] else ""
+    return ExtractHead(kind, day[:7] if _is_date(day) else None)
+
+
+def _guarded(reader: Iterator[list[str]], name: str) -> Iterator[tuple[int, list[str]]]:
+    """(row number, cells) for each non-blank row; a CSV or encoding error refuses the file,
+    naming the row (the header is row 1)."""
+    row_no, seen = 1, 0
+    try:
+        for row in reader:
+            row_no += 1
+            if row:
+                seen += 1
+                yield row_no, row
+    except csv.Error:
+        raise extract_error(ExtractReason.MALFORMED_CSV, name, row=row_no + 1) from None
+    except UnicodeDecodeError:
+        raise extract_error(ExtractReason.UNDECODABLE_TEXT, name, row=row_no + 1) from None
+    if not seen:
+        raise extract_error(ExtractReason.NO_DATA_ROWS, name)
+
+
+def _problem(
+    reason: ExtractReason, row_no: int, column: str | None, raw_value: str | None, raw_row: dict[str, Any], **v: Any
+) -> RowProblem:
+    vi, en = reason.texts(column=column, **v)
+    return RowProblem(row_no, column, raw_value, reason.code, vi, en, raw_row)
+
+
+# --- civil registry (§3) --------------------------------------------------------------------------
+
+
+def parse_civil_registry(
+    fp: IO[bytes], *, name: str, communes: Collection[str]
+) -> Iterator[CivilRegistryCount | RowProblem]:
+    """Each row of a civil-registry extract, as a record or as the problem that keeps it out."""
+    reader, order, width = _rows(fp, name, "civil_registry")
+    pick, dates, types = itemgetter(*order), _Dates(), RECORD_TYPES
+    for row_no, row in _guarded(reader, name):
+        if len(row) == width:
+            d, commune, rtype, a, b, c, e = pick(row)
+            ed = dates[d]
+            if ed and commune in communes and rtype in types and _COUNT(a) and _COUNT(b) and _COUNT(c) and _COUNT(e):
+                yield CivilRegistryCount(row_no, ed, commune, rtype, int(a), int(b), int(c), int(e))
+                continue
+        yield _civil_slow(row_no, row, order, width, communes)
+
+
+def _count_problem(column: str, value: str, row_no: int, raw_row: dict[str, Any]) -> RowProblem | None:
+    if _COUNT(value):
+        return None
+    if not value:
+        return _problem(ExtractReason.MISSING_VALUE, row_no, column, value, raw_row)
+    digits = value.lstrip("-")
+    if digits.isascii() and digits.isdigit():
+        reason = ExtractReason.NEGATIVE_NUMBER if value.startswith("-") else ExtractReason.NUMBER_TOO_LARGE
+        return _problem(reason, row_no, column, value, raw_row)
+    return _problem(ExtractReason.NOT_A_WHOLE_NUMBER, row_no, column, value, raw_row)
+
+
+def _civil_slow(
+    row_no: int, row: list[str], order: list[int], width: int, communes: Collection[str]
+) -> CivilRegistryCount | RowProblem:
+    """A row the fast path refused: its cells stripped, then checked column by column."""
+    if len(row) != width:
+        raw = {"row": [cell[:100] for cell in row[:20]]}
+        return _problem(ExtractReason.WRONG_FIELD_COUNT, row_no, None, None, raw, found=len(row), expected=width)
+    values = [row[i].strip() for i in order]
+    raw_row = dict(zip(CIVIL_REGISTRY_COLUMNS, values, strict=True))
+    d, commune, rtype, *counts = values
+    if not _is_date(d):
+        return _problem(ExtractReason.INVALID_DATE, row_no, "extract_date", d, raw_row)
+    if commune not in communes:
+        return _problem(ExtractReason.UNKNOWN_COMMUNE, row_no, "commune_code", commune, raw_row)
+    if rtype not in RECORD_TYPES:
+        return _problem(ExtractReason.UNKNOWN_RECORD_TYPE, row_no, "record_type", rtype, raw_row)
+    for column, value in zip(CIVIL_REGISTRY_COLUMNS[3:], counts, strict=True):
+        problem = _count_problem(column, value, row_no, raw_row)
+        if problem:
+            return problem
+    a, b, c, e = map(int, counts)
+    return CivilRegistryCount(row_no, d, commune, rtype, a, b, c, e)
+
+
+# --- BHXH (§4) ----------------------------------------------------------------------------------
+
+
+def parse_bhxh(
+    fp: IO[bytes], *, name: str, communes: Collection[str], key: bytes
+) -> Iterator[BhxhVerification | RowProblem]:
+    """Each BHXH participant, pseudonymised under ``key``, or the problem that keeps the row out."""
+    reader, order, width = _rows(fp, name, "bhxh")
+    pick, digest = itemgetter(*order), keyed_digest(key)
+    dates, optional_dates, years, statuses = _Dates(), _Dates(None), _Years(), STATUSES
+    for row_no, row in _guarded(reader, name):
+        if len(row) == width:
+            d, code, pid, _, born, commune, status, status_at = pick(row)
+            ed, by, sa = dates[d], years[born], optional_dates[status_at]
+            if (
+                ed
+                and _BHXH_CODE(code)
+                and _PERSONAL_ID(pid)
+                and by is not False
+                and sa is not False
+                and commune in communes
+                and status in statuses
+            ):
+                yield BhxhVerification(row_no, ed, digest(code), digest(pid) if pid else None, by, commune, status, sa)
+                continue
+        yield _bhxh_slow(row_no, row, order, width, communes, digest)
+
+
+def _safe(value: str) -> str | None:
+    """A non-personal BHXH cell as quarantine may show it, or None (it might be a shifted personal value)."""
+    return value if _SHOWABLE(value) else None
+
+
+def _bhxh_slow(
+    row_no: int,
+    row: list[str],
+    order: list[int],
+    width: int,
+    communes: Collection[str],
+    digest: Callable[[str], str],
+) -> BhxhVerification | RowProblem:
+    """A row the fast path refused: stripped, then checked column by column.  Its problem holds
+    the pseudonyms and the non-personal cells that are plausible codes, never a personal value."""
+    if len(row) != width:  # cells out of place: none of them can be shown
+        return _problem(ExtractReason.WRONG_FIELD_COUNT, row_no, None, None, {}, found=len(row), expected=width)
+    d, code, pid, _, born, commune, status, status_at = (row[i].strip() for i in order)
+    raw_row: dict[str, Any] = {
+        "extract_date": _safe(d),
+        "participant_key": digest(code) if code else None,
+        "person_key": digest(pid) if pid else None,
+        "commune_code": _safe(commune),
+        "status": _safe(status),
+        "status_at": _safe(status_at),
+    }
+    year = _birth_year(born) if born else None
+    checks: list[tuple[bool, ExtractReason, str, str | None]] = [
+        (_is_date(d), ExtractReason.INVALID_DATE, "extract_date", _safe(d)),
+        (bool(_BHXH_CODE(code)), ExtractReason.INVALID_BHXH_CODE, "bhxh_code", raw_row["participant_key"]),
+        (bool(_PERSONAL_ID(pid)), ExtractReason.INVALID_PERSONAL_ID, "personal_id", raw_row["person_key"]),
+        (year is not False, ExtractReason.INVALID_BIRTH_DATE, "birth_date", None),
+        (commune in communes, ExtractReason.UNKNOWN_COMMUNE, "commune_code", _safe(commune)),
+        (status in STATUSES, ExtractReason.UNKNOWN_STATUS, "status", _safe(status)),
+        (not status_at or _is_date(status_at), ExtractReason.INVALID_DATE, "status_at", _safe(status_at)),
+    ]
+    for ok, reason, column, shown in checks:
+        if not ok:
+            return _problem(reason, row_no, column, shown, raw_row)
+    person = digest(pid) if pid else None
+    birth_year = year if isinstance(year, int) and not isinstance(year, bool) else None
+    return BhxhVerification(row_no, d, digest(code), person, birth_year, commune, status, status_at or None)
