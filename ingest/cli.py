@@ -151,18 +151,35 @@ def cmd_demo_inbox(args: argparse.Namespace) -> int:
 
 def cmd_synth(args: argparse.Namespace) -> int:
     """Write a synthetic inbox for a province and its ground truth of injected faults."""
+    import time
+
     from ingest.synth import synthesise
 
     out = Path(args.out)
+    started = time.perf_counter()
     try:
         result = synthesise(
-            out, province=args.province, period=args.period, months=args.months, seed=args.seed, faults=args.faults
+            out,
+            province=args.province,
+            period=args.period,
+            months=args.months,
+            seed=args.seed,
+            faults=args.faults,
+            extracts=args.extracts,
+            bhxh_participants=args.bhxh_participants,
         )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     folders = ", ".join(str(out / p) for p in result.periods)
     print(f"synth: {len(result.files)} submissions of {args.province} in {folders}")
+    if result.extracts:
+        # counts and paths only: the extracts themselves hold (fake) personal data
+        rows = result.extract_rows
+        print(
+            f"synth: {len(result.extracts)} source extracts ({rows.get('civil_registry', 0)} civil-registry rows, "
+            f"{rows.get('bhxh', 0)} BHXH rows) in {folders}, {time.perf_counter() - started:.1f} s"
+        )
     print(f"synth: {len(result.faults)} injected faults in {result.ground_truth}")
     return 0
 
@@ -366,7 +383,25 @@ def _add_writing(sub: Any) -> None:
     p.add_argument("--out", required=True, help="folder: writes OUT/<YYYY-MM>/ and OUT/ground_truth.jsonl")
     p.add_argument("--months", type=int, default=1, help="months written, ending at --period (default 1)")
     p.add_argument("--seed", type=int, default=0, help="the same seed writes the same rows (default 0)")
-    p.add_argument("--faults", default="", help="comma-separated check codes to inject, or `all`")
+    p.add_argument(
+        "--faults",
+        default="",
+        help="comma-separated check codes to inject, or `all`; reconciliation_gap and extract_funnel_break "
+        "(faults between reports and extracts) only by name",
+    )
+    p.add_argument(
+        "--extracts",
+        action="store_true",
+        help="also write each month's civil-registry and BHXH extracts (formats.md §3, §4), consistent with the "
+        "submissions",
+    )
+    p.add_argument(
+        "--bhxh-participants",
+        type=int,
+        default=None,
+        metavar="N",
+        help="participants in the last month's BHXH extract (implies --extracts; e.g. 1600000)",
+    )
     p.set_defaults(func=cmd_synth)
 
     p = sub.add_parser("smtp-sink", help="a local SMTP server that writes .eml files to the outbox")

@@ -30,6 +30,14 @@ Faults (``--faults``) are injected once per kind per month (``stock_decrease`` a
 from the second month on), each on a unit of its own; the generator checks that the unit's data
 then trip exactly the intended rule (this month and next) and tries another candidate otherwise.
 
+With ``extracts=True`` (``--extracts``) each month folder also holds the source extracts
+(formats.md §3, §4) made from the clean figures, consistent with what the units report
+(:mod:`ingest.synth_extracts`); two more fault kinds then exist, never part of ``all`` (the gate
+test feeds ``all`` to a gate that reconciles no extract yet): ``reconciliation_gap`` (a commune's
+HT_* figure or the BHXH department's figure reported 5 % off its extract, in the last month only: a
+stock raised in an earlier month would fall the month after) and ``extract_funnel_break`` (a row of
+the civil-registry extract with more records synced than entered; its check is ``funnel_break``).
+
 >>> result = synthesise(Path("/tmp/inbox"), province="AG", period="2026-03", months=2, faults=["all"])
 >>> result.faults[0].check
 'numerator_exceeds_denominator'
@@ -55,8 +63,10 @@ from ingest.landing.receipt import write_manifest
 from ingest.registry import NO_SERVICE, Indicator, Registry, Unit, load_registry
 from ingest.registry.catalog import Figure
 from ingest.submissions.periods import TIMEZONE, deadline_day, report_deadline, shift_period
+from ingest.synth_extracts import RECORD_TYPES, ExtractPlan, align_reported, correspondences
 
 __all__ = [
+    "EXTRACT_FAULT_KINDS",
     "FAULT_KINDS",
     "FORMATS",
     "GROUND_TRUTH",
@@ -80,6 +90,9 @@ FAULT_KINDS = (
     "late_submission",
 )
 """The check codes of issue 9 that a fault can be injected for, in injection order."""
+EXTRACT_FAULT_KINDS = ("reconciliation_gap", "extract_funnel_break")
+"""Faults in how the reports and the source extracts agree; asked for by name, never by ``all``."""
+LAST_MONTH_ONLY = frozenset({"reconciliation_gap"})
 NEEDS_PREVIOUS_MONTH = frozenset({"stock_decrease", "count_jump"})
 FORMATS = ("csv", "xlsx", "json")
 GROUND_TRUTH = "ground_truth.jsonl"
@@ -163,6 +176,9 @@ class SynthResult:
     files: tuple[Path, ...]
     faults: tuple[Fault, ...]
     ground_truth: Path
+    extracts: tuple[Path, ...] = ()
+    extract_rows: Mapping[str, int] = field(default_factory=dict)
+    """Rows written per extract kind (``civil_registry``, ``bhxh``), over all months."""
 
 
 @dataclass
@@ -496,15 +512,19 @@ def parse_fault_kinds(text: str | Sequence[str] | None, months: int = 1) -> list
     if not text:
         return []
     items = [p.strip() for p in (text.split(",") if isinstance(text, str) else text) if p.strip()]
-    if "all" in items:
-        return [k for k in FAULT_KINDS if months >= 2 or k not in NEEDS_PREVIOUS_MONTH]
-    unknown = [k for k in items if k not in FAULT_KINDS]
+    known = FAULT_KINDS + EXTRACT_FAULT_KINDS
+    unknown = [k for k in items if k not in known and k != "all"]
     if unknown:
-        raise ValueError(f"unknown fault kind(s) {', '.join(unknown)}; known: all, {', '.join(FAULT_KINDS)}")
+        raise ValueError(f"unknown fault kind(s) {', '.join(unknown)}; known: all, {', '.join(known)}")
+    if "all" in items:
+        # the extract kinds only by name: the gate does not reconcile extracts yet
+        return [k for k in FAULT_KINDS if months >= 2 or k not in NEEDS_PREVIOUS_MONTH] + [
+            k for k in EXTRACT_FAULT_KINDS if k in items
+        ]
     impossible = [k for k in items if k in NEEDS_PREVIOUS_MONTH and months < 2]
     if impossible:
         raise ValueError(f"{', '.join(impossible)} needs a previous month: use --months 2 or more")
-    return [k for k in FAULT_KINDS if k in items]
+    return [k for k in known if k in items]
 
 
 class _Injector:
@@ -518,6 +538,7 @@ class _Injector:
         self.used_in: dict[str, set[str]] = {}
         self.gaps: dict[str, set[str]] = {}
         self.faults: list[Fault] = []
+        self.extracts: ExtractPlan | None = None
 
     def _index(self, rows: Mapping[str, list[SynthRow]]) -> dict[tuple[str, str, str], SynthRow]:
         return {r.key: r for unit_rows in rows.values() for r in unit_rows}
@@ -573,8 +594,10 @@ class _Injector:
             fault = change(row, extra)
             if fault is not None:
                 target = (kind, fault.unit_code, fault.indicator_code, fault.service_code)
-                # a rate outlier is statistical: the deterministic rules must find nothing
-                if self._clean_after(i, row.unit_code, set() if kind == "rate_outlier" else {target}):
+                # a rate outlier is statistical, a reconciliation gap needs the extract: the
+                # deterministic rules on the submissions must find nothing
+                quiet = kind in ("rate_outlier", "reconciliation_gap")
+                if self._clean_after(i, row.unit_code, set() if quiet else {target}):
                     self._record(fault)
                     return True
             for obj, copy in saved:
@@ -585,6 +608,8 @@ class _Injector:
     def inject(self, i: int, kind: str) -> None:
         month = self.months[i]
         if kind in NEEDS_PREVIOUS_MONTH and i == 0:
+            return
+        if kind in LAST_MONTH_ONLY and i != len(self.months) - 1:
             return
         done = getattr(self, f"_{kind}")(i, month)
         if not done:
@@ -921,6 +946,112 @@ class _Injector:
         )
         return True
 
+    def _reconciliation_gap(self, i: int, month: _Month) -> bool:
+        """A commune's HT_* figure, or the BHXH department's, reported 5 % above (or below) its
+        extract; the extract stays true.  Only figures that are the only report of their measure
+        (records_scanned, records_synced, verified, participants), so one row disagrees."""
+        plan = self.extracts
+        if plan is None:
+            raise ValueError("reconciliation_gap needs the source extracts (--extracts)")
+        truth: dict[str, dict[str, int]] = {}
+        for commune, rows in plan.hotich[month.period].items():
+            last = rows
+            truth[commune] = {
+                "records_total": sum(r[0] for r in last),
+                "records_scanned": sum(r[1] for r in last),
+                "records_entered": sum(r[2] for r in last),
+                "records_synced": sum(r[3] for r in last),
+            }
+        for department, (participants, verified) in plan.bhxh[month.period].items():
+            truth[department] = {"participants": participants, "verified": verified}
+        single: dict[tuple[str, str], tuple[str, str]] = {}
+        for source in ("civil_registry", "bhxh"):
+            for measure, figures in correspondences(self.registry, source).items():
+                if len(figures) == 1:
+                    single[figures[0]] = (source, measure)
+        candidates: list[tuple[SynthRow, Any]] = []
+        for row, _ in self._candidates(i, "reconciliation_gap"):
+            if row.unit_code not in truth or row.service_code != NO_SERVICE:
+                continue
+            for figure in ("numerator", "denominator"):
+                found = single.get((row.indicator_code, figure))
+                if found is None or found[1] not in truth[row.unit_code]:
+                    continue
+                value = row.numerator if figure == "numerator" else row.denominator
+                if value == truth[row.unit_code][found[1]] and value is not None and value >= 200:
+                    for sign in (1, -1):
+                        candidates.append((row, (figure, *found, value, sign)))
+
+        def change(row: SynthRow, extra: Any) -> Fault | None:
+            figure, source, measure, value, sign = extra
+            reported = value + sign * max(1, round(value * 0.05))
+            if figure == "numerator":
+                row.numerator = reported
+            else:
+                row.denominator = reported
+            row.restate()
+            tol = self._ind(row).extract
+            assert tol is not None
+            return self._fault(
+                "reconciliation_gap",
+                row,
+                month,
+                f"reported {figure} {reported} where the {source} extract's {measure} is {value} "
+                f"({100 * (reported - value) / value:+.1f} %, tolerance {tol.tolerance_pct} %)",
+                figure=figure,
+                reported=reported,
+                extract=value,
+                source=source,
+                measure=measure,
+                tolerance_pct=str(tol.tolerance_pct),
+            )
+
+        return self._try_rows(i, "reconciliation_gap", candidates, change)
+
+    def _extract_funnel_break(self, i: int, month: _Month) -> bool:
+        """A row of the month-end civil-registry extract with more records synced than entered;
+        the commune's sums stay what it reports (the other record types' synced give way)."""
+        plan = self.extracts
+        if plan is None:
+            raise ValueError("extract_funnel_break needs the source extracts (--extracts)")
+        rows = plan.hotich[month.period]
+        for unit in self._units(i, "extract_funnel_break"):
+            if unit.code not in rows:
+                continue
+            table = rows[unit.code]
+            for k in sorted(range(len(table)), key=lambda k: -table[k][2]):
+                entered, synced = table[k][2], table[k][3]
+                over = entered + max(1, round(entered * 0.02))
+                need = over - synced
+                others = [j for j in range(len(table)) if j != k]
+                if entered < 50 or sum(table[j][3] for j in others) < need:
+                    continue
+                for j in sorted(others, key=lambda j: -table[j][3]):
+                    give = min(need, table[j][3])
+                    table[j][3] -= give
+                    need -= give
+                table[k][3] = over
+                self._record(
+                    Fault(
+                        "funnel_break",
+                        unit.code,
+                        "HT_SYNCED",
+                        NO_SERVICE,
+                        month.period,
+                        f"the civil-registry extract of {plan.extract_date(month.period).isoformat()} has "
+                        f"{over} {RECORD_TYPES[k]} records synced, more than the {entered} entered",
+                        {
+                            "source": "civil_registry",
+                            "extract_date": plan.extract_date(month.period).isoformat(),
+                            "record_type": RECORD_TYPES[k],
+                            "records_entered": entered,
+                            "records_synced": over,
+                        },
+                    )
+                )
+                return True
+        return False
+
     @staticmethod
     def _fault(check: str, row: SynthRow, month: _Month, description: str, **values: Any) -> Fault:
         return Fault(check, row.unit_code, row.indicator_code, row.service_code, month.period, description, values)
@@ -996,15 +1127,25 @@ def synthesise(
     seed: int = 0,
     faults: Sequence[str] | str | None = None,
     registry: Registry | None = None,
+    extracts: bool = False,
+    bhxh_participants: int | None = None,
 ) -> SynthResult:
     """Write ``out/<YYYY-MM>/`` for each of ``months`` months ending at ``period``, and
-    ``out/ground_truth.jsonl``; the same arguments write the same rows."""
+    ``out/ground_truth.jsonl``; the same arguments write the same rows.
+
+    ``extracts`` (implied by ``bhxh_participants`` or an extract fault kind) also writes each
+    month's civil-registry and BHXH extracts; then the figures that report one extract measure
+    are made equal within a unit, and ``bhxh_participants`` scales the BHXH department's figures
+    so that the last month's extract has that many participants."""
     registry = registry or load_registry()
     if months < 1:
         raise ValueError("months must be at least 1")
     if province not in registry.units or registry.units[province].kind != "province":
         raise ValueError(f"unknown province {province!r}")
+    if bhxh_participants is not None and bhxh_participants < 1:
+        raise ValueError("bhxh_participants must be at least 1")
     kinds = parse_fault_kinds(faults, months)
+    extracts = extracts or bhxh_participants is not None or any(k in EXTRACT_FAULT_KINDS for k in kinds)
     values = _Values(registry, seed)
     periods = [shift_period(period, k - months + 1) for k in range(months)]
     timeline: list[_Month] = []
@@ -1015,23 +1156,76 @@ def synthesise(
         if not units:
             raise ValueError(f"{province} has no reporting units in {p}")
         timeline.append(_Month(p, units, _clean_month(registry, values, units, p)))
+    plan = _plan_extracts(registry, province, timeline, values, seed, bhxh_participants) if extracts else None
     for i, month in enumerate(timeline):
         previous = {r.key: r for rows in timeline[i - 1].rows.values() for r in rows} if i else {}
         found = _findings(registry, (r for rows in month.rows.values() for r in rows), previous)
         if found:
             raise RuntimeError(f"synth bug: the clean month {month.period} breaks rules: {sorted(found)[:5]}")
     injector = _Injector(registry, timeline, seed)
+    injector.extracts = plan
     for i in range(len(timeline)):
         for kind in kinds:
             injector.inject(i, kind)
     files: list[Path] = []
+    extract_files: list[Path] = []
+    extract_rows = {"civil_registry": 0, "bhxh": 0}
     for k, month in enumerate(timeline):
         files += _write_month(out / month.period, month, k, seed)
+        if plan is not None:
+            written, counts = plan.write(out / month.period, month.period)
+            extract_files += written
+            for kind, n in counts.items():
+                extract_rows[kind] += n
     truth = out / GROUND_TRUTH
     with truth.open("w", encoding="utf-8") as f:
         for fault in injector.faults:
             f.write(json.dumps(fault.as_json(), ensure_ascii=False) + "\n")
-    return SynthResult(tuple(periods), tuple(files), tuple(injector.faults), truth)
+    return SynthResult(
+        tuple(periods),
+        tuple(files),
+        tuple(injector.faults),
+        truth,
+        tuple(extract_files),
+        extract_rows if plan is not None else {},
+    )
+
+
+def _plan_extracts(
+    registry: Registry,
+    province: str,
+    timeline: Sequence[_Month],
+    values: _Values,
+    seed: int,
+    bhxh_participants: int | None,
+) -> ExtractPlan:
+    """The extracts' figures from the clean months, and the clean months made to agree with them:
+    one value per extract measure within a unit, the BHXH figures scaled when asked."""
+    for month in timeline:
+        align_reported(registry, month.rows)
+    plan = ExtractPlan.build(
+        registry,
+        province,
+        [(m.period, m.units, m.rows) for m in timeline],
+        seed=seed,
+        weights=values.size,
+        bhxh_participants=bhxh_participants,
+    )
+    if bhxh_participants is not None:
+        measures = correspondences(registry, "bhxh")
+        for month in timeline:
+            for department, (participants, verified) in plan.bhxh[month.period].items():
+                wanted = {"participants": participants, "verified": verified}
+                for row in month.rows[department]:
+                    for measure, figures in measures.items():
+                        for code, figure in figures:
+                            if row.indicator_code == code and row.service_code == NO_SERVICE:
+                                if figure == "numerator":
+                                    row.numerator = wanted[measure]
+                                else:
+                                    row.denominator = wanted[measure]
+                    row.restate()
+    return plan
 
 
 def read_ground_truth(path: Path) -> Iterator[Fault]:
