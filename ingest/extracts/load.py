@@ -79,6 +79,28 @@ class LoadCounts:
     months: Counter[str] = field(default_factory=Counter)
 
 
+class _DayCounter:
+    """Rows per month, counted by runs of one extract date rather than row by row: the parser
+    hands out one string object per distinct date, so a change of date is an identity test."""
+
+    def __init__(self, months: Counter[str]) -> None:
+        self.months, self.day, self.start = months, "", 0
+
+    def change(self, day: str, index: int) -> None:
+        """The rows from ``index`` of the current chunk on have date ``day``."""
+        if self.day:
+            self.months[self.day[:7]] += index - self.start
+        self.day, self.start = day, index
+
+    def flush(self, lines: list[str]) -> bytes:
+        """The chunk as COPY text; its rows counted, and ``lines`` emptied for the next chunk."""
+        self.change(self.day, len(lines))
+        self.start = 0
+        chunk = "".join(lines).encode()
+        lines.clear()
+        return chunk
+
+
 def _field(value: Any) -> str:
     return NULL if value is None else str(value).translate(_ESCAPES)
 
@@ -99,27 +121,26 @@ def _problem_line(prefix: str, p: RowProblem) -> bytes:
 def _civil_lines(items: Iterator[Any], prefix: str, counts: LoadCounts, problems: IO[bytes]) -> Iterator[bytes]:
     """COPY text for the rows, in ~1 MB chunks; problems are written to ``problems`` meanwhile."""
     lines: list[str] = []
-    size, months = 0, counts.months
+    days = _DayCounter(counts.months)
+    per_chunk = CHUNK_BYTES // 60  # a line is ~60 bytes
     for item in items:
         if type(item) is CivilRegistryCount:
             row_no, day, commune, rtype, a, b, c, e = item
-            line = f"{prefix}{row_no}\t{day}\t{commune}\t{rtype}\t{a}\t{b}\t{c}\t{e}\n"
-            lines.append(line)
-            months[day[:7]] += 1
-            size += len(line)
-            if size >= CHUNK_BYTES:
-                yield "".join(lines).encode()
-                lines, size = [], 0
+            lines.append(f"{prefix}{row_no}\t{day}\t{commune}\t{rtype}\t{a}\t{b}\t{c}\t{e}\n")
+            if day is not days.day:
+                days.change(day, len(lines) - 1)
+            if len(lines) >= per_chunk:
+                yield days.flush(lines)
         else:
             problems.write(_problem_line(prefix, item))
             counts.problems += 1
-    yield "".join(lines).encode()
+    yield days.flush(lines)
 
 
 def _bhxh_lines(items: Iterator[Any], prefix: str, counts: LoadCounts, problems: IO[bytes]) -> Iterator[bytes]:
     """COPY text for the participants, in ~1 MB chunks; problems are written to ``problems`` meanwhile."""
     lines: list[str] = []
-    months, null = counts.months, NULL
+    days, null = _DayCounter(counts.months), NULL
     per_chunk = CHUNK_BYTES // 180  # a line is ~180 bytes: two 64-character digests and a few codes
     for item in items:
         if type(item) is BhxhVerification:
@@ -128,14 +149,14 @@ def _bhxh_lines(items: Iterator[Any], prefix: str, counts: LoadCounts, problems:
                 f"{prefix}{row_no}\t{day}\t{key}\t{person or null}\t{null if year is None else year}\t"
                 f"{commune}\t{status}\t{status_at or null}\n"
             )
-            months[day[:7]] += 1
+            if day is not days.day:
+                days.change(day, len(lines) - 1)
             if len(lines) >= per_chunk:
-                yield "".join(lines).encode()
-                lines = []
+                yield days.flush(lines)
         else:
             problems.write(_problem_line(prefix, item))
             counts.problems += 1
-    yield "".join(lines).encode()
+    yield days.flush(lines)
 
 
 def load_extract(

@@ -18,6 +18,7 @@ import hmac
 import os
 import sys
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from ingest.config import ConfigError
@@ -36,12 +37,18 @@ def pseudonymise(value: str, key: bytes) -> str:
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
 
-def keyed_digest(key: bytes) -> Callable[[str], str]:
-    """:func:`pseudonymise` with the key bound, for a million rows: the keyed state is computed
-    once and copied per value (the C object under :class:`hmac.HMAC` where there is one)."""
+def keyed_state(key: bytes) -> Callable[[], Any]:
+    """A fresh HMAC-SHA256 state under ``key``, for a million rows: the keyed state is computed
+    once and copied per value (the C object under :class:`hmac.HMAC` where there is one).
+    ``h = new(); h.update(value.encode()); h.hexdigest()`` is :func:`pseudonymise`."""
     keyed = hmac.new(key, digestmod=hashlib.sha256)
     base = getattr(keyed, "_hmac", None) or keyed  # CPython's OpenSSL-backed HMAC, copied in C
-    copy = base.copy
+    return base.copy
+
+
+def keyed_digest(key: bytes) -> Callable[[str], str]:
+    """:func:`pseudonymise` with the key bound (see :func:`keyed_state`)."""
+    copy = keyed_state(key)
 
     def digest(value: str) -> str:
         h = copy()

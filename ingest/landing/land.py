@@ -278,7 +278,7 @@ def parse_all(
 
 
 def _store(
-    conn: psycopg.Connection[Any], parsed: list[Parsed], batch_id: str, hooks: Hooks, load: Loader
+    conn: psycopg.Connection[Any], parsed: list[Parsed], batch_id: str, hooks: Hooks, load: Loader = None
 ) -> list[FileOutcome]:
     """Store a batch in one transaction; on failure, file by file, so one file cannot sink the rest.
 
