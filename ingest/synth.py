@@ -63,7 +63,7 @@ from ingest.landing.receipt import write_manifest
 from ingest.registry import NO_SERVICE, Indicator, Registry, Unit, load_registry
 from ingest.registry.catalog import Figure
 from ingest.submissions.periods import TIMEZONE, deadline_day, report_deadline, shift_period
-from ingest.synth_extracts import RECORD_TYPES, ExtractPlan, align_reported, correspondences
+from ingest.synth_extracts import HOTICH_MEASURES, RECORD_TYPES, ExtractPlan, align_reported, correspondences
 
 __all__ = [
     "EXTRACT_FAULT_KINDS",
@@ -955,13 +955,7 @@ class _Injector:
             raise ValueError("reconciliation_gap needs the source extracts (--extracts)")
         truth: dict[str, dict[str, int]] = {}
         for commune, rows in plan.hotich[month.period].items():
-            last = rows
-            truth[commune] = {
-                "records_total": sum(r[0] for r in last),
-                "records_scanned": sum(r[1] for r in last),
-                "records_entered": sum(r[2] for r in last),
-                "records_synced": sum(r[3] for r in last),
-            }
+            truth[commune] = {measure: sum(r[j] for r in rows) for j, measure in enumerate(HOTICH_MEASURES)}
         for department, (participants, verified) in plan.bhxh[month.period].items():
             truth[department] = {"participants": participants, "verified": verified}
         single: dict[tuple[str, str], tuple[str, str]] = {}

@@ -474,7 +474,9 @@ def _pick(
     if k <= 0:
         return
     n = len(status)
-    available = sum(status.count(s) for s in among) - sum(1 for i in range(n) if touched[i] and status[i] in among)
+    available = sum(status.count(s) for s in among)
+    if touched.count(1):
+        available -= sum(1 for i in range(n) if touched[i] and status[i] in among)
     if k > available:
         raise ValueError(f"cannot change {k} statuses among {available}")
 

@@ -319,6 +319,24 @@ def test_injected_reconciliation_gap_is_the_only_disagreement(faulty: Run) -> No
     assert off > 4 * tolerance.tolerance_pct, "clearly beyond the tolerance"
 
 
+def test_a_gap_on_the_bhxh_department(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The other kind of unit a gap can fall on: steer the victim choice to the department."""
+    import ingest.synth
+
+    monkeypatch.setattr(
+        ingest.synth._Injector,
+        "_rank",
+        lambda self, unit, communes_first=True: (unit.code in self.used, unit.code != f"{PROVINCE}.BHXH"),
+    )
+    synthesise(tmp_path, province=PROVINCE, period=PERIOD, months=2, seed=4, faults="reconciliation_gap")
+    run = _read(tmp_path, {})
+    ((gap),) = [f for f in run.truth if f["check"] == "reconciliation_gap"]
+    assert (gap["unit_code"], gap["indicator_code"]) == (f"{PROVINCE}.BHXH", "BHXH_VERIFIED")
+    values = gap["values"]
+    assert isinstance(values, dict)
+    assert _disagreements(run) == {(PERIOD, f"{PROVINCE}.BHXH", "BHXH_VERIFIED", values["figure"])}
+
+
 def test_injected_extract_funnel_break_is_the_only_broken_row(faulty: Run) -> None:
     breaks = {
         (f["period"], f["unit_code"])
