@@ -156,6 +156,15 @@ create view intermediate.int_unit_periods__candidate as
 select unit_code, period, max(file_id) filter (where source_kind = 'template') as template_file_id,
        array_agg(distinct file_id order by file_id) as file_ids
 from intermediate.int_indicator_values__resolved group by unit_code, period;
+-- the source extracts' stage relations, empty here (tests/test_reconciliation_gate.py fills them)
+create table intermediate.int_reconciliation__candidate (
+    unit_code text not null, indicator_code text not null, period text not null, service_code text not null,
+    extract_source text, extract_scope text, tolerance_pct numeric, system_of_record text, file_id bigint,
+    reported_numerator bigint, extract_numerator bigint, numerator_difference bigint,
+    reported_denominator bigint, extract_denominator bigint, denominator_difference bigint);
+create table intermediate.int_civil_registry__monthly (
+    commune_code text not null, record_type text not null, period text not null, records_total bigint,
+    records_scanned bigint, records_entered bigint, records_synced bigint, file_id bigint);
 """
 
 
@@ -290,7 +299,7 @@ def test_registry_declares_what_these_tests_assume() -> None:
     assert REGISTRY.tolerances.for_indicator(JUMP_OVERRIDE).count_jump.factor == 10
     outlier = default.rate_outlier
     assert (outlier.confidence_pct, outlier.overdispersion, outlier.winsorise_pct) == (Decimal("99.8"), "additive", 10)
-    assert len(REGISTRY.checks) == 12
+    assert len(REGISTRY.checks) == 13
 
 
 # --- numerator_exceeds_denominator, over_target -------------------------------------------------

@@ -35,6 +35,10 @@ EXPECTED = "intermediate.int_submissions__expected"
 """The rows each unit must send each period (from the registry)."""
 PUBLISHED = "marts.fct_indicator_monthly"
 """What officials read now: the previous publication."""
+RECONCILIATION = "intermediate.int_reconciliation__candidate"
+"""The audit stage's reported figures beside the source extracts' (a correspondence per indicator)."""
+CIVIL_REGISTRY = "intermediate.int_civil_registry__monthly"
+"""The civil-registry extract's counts, one row per commune x record type x month."""
 
 _WHOLE = 2**62
 """Products of figures below this fit a ``bigint``: the checks compare them in whole numbers,
@@ -414,6 +418,69 @@ def _outlier_check() -> str:
         from final where abs(z_adjusted) > outlier_z"""
 
 
+def _reconciliation_check() -> str:
+    """``reconciliation_gap``: a unit's reported numerator (or denominator) that differs from the
+    source extract's figure for the same scope and month by more than ``tolerance_pct`` % of the
+    extract's figure (the registry's ``extract:`` correspondence, synced to
+    ``registry.indicator_extract`` and joined by the stage model).  One pass over the stage's
+    reconciliation rows of the periods checked; a scope no extract covers is not compared."""
+    beyond = (
+        "{figure}_difference is not null and abs({figure}_difference)::numeric * 100 > tolerance_pct * extract_{figure}"
+    )
+    return f"""
+        select 'reconciliation_gap', unit_code, indicator_code, service_code, period,
+               jsonb_strip_nulls(jsonb_build_object(
+                   'reported_numerator', reported_numerator, 'extract_numerator', extract_numerator,
+                   'reported_denominator', reported_denominator, 'extract_denominator', extract_denominator,
+                   'tolerance_pct', trim_scale(tolerance_pct), 'extract', extract_source, 'scope', extract_scope,
+                   'system_of_record', system_of_record)),
+               file_id
+        from {RECONCILIATION}
+        where period = any(%(periods)s)
+          and (({beyond.format(figure="numerator")}) or ({beyond.format(figure="denominator")}))"""
+
+
+def _extract_funnel_check() -> str:
+    """``funnel_break`` in the civil-registry extract: a commune x record type x month whose counts
+    break a declared funnel whose steps all correspond to the extract's measures (each step's
+    indicator figure mapped to its measure by ``registry.indicator_extract``), such as total >=
+    scanned >= entered >= synced.  The finding is the commune's, for the lower step's indicator,
+    service ``NA``; several record types breaking one step are one finding, the first (by pair,
+    then record type) named with its figures, all of them listed.  One pass over the month's
+    extract rows, each read once per pair of steps (a handful)."""
+    measure = (
+        "case f.{side}_figure when 'numerator' then {alias}.numerator_measure else {alias}.denominator_measure end"
+    )
+    step = "f.{side}_code || case f.{side}_figure when 'denominator' then '.denominator' else '' end"
+    return f"""
+        with pairs as (
+            select f.funnel_code, f.pair_no, f.lower_code,
+                   {step.format(side="upper")} as upper_step, {step.format(side="lower")} as lower_step,
+                   {measure.format(side="upper", alias="u")} as upper_measure,
+                   {measure.format(side="lower", alias="l")} as lower_measure
+            from gate_funnel_pair f
+            join registry.indicator_extract u on u.indicator_code = f.upper_code and u.extract_source = 'civil_registry'
+            join registry.indicator_extract l on l.indicator_code = f.lower_code and l.extract_source = 'civil_registry'
+        ), breaks as (
+            select r.commune_code, r.period, r.record_type, r.file_id, p.*,
+                   (r.counts ->> p.upper_measure)::bigint as upper_value,
+                   (r.counts ->> p.lower_measure)::bigint as lower_value
+            from (select c.commune_code, c.period, c.record_type, c.file_id, to_jsonb(c) as counts
+                  from {CIVIL_REGISTRY} c where c.period = any(%(periods)s)) r
+            cross join pairs p
+        )
+        select 'funnel_break', commune_code, lower_code, 'NA', period,
+               (array_agg(jsonb_build_object('extract', 'civil_registry', 'funnel', funnel_code,
+                    'record_type', record_type, 'upper_step', upper_step, 'upper_measure', upper_measure,
+                    'upper_value', upper_value, 'lower_step', lower_step, 'lower_measure', lower_measure,
+                    'lower_value', lower_value) order by pair_no, record_type))[1]
+                   || jsonb_build_object('record_types', jsonb_agg(distinct record_type)),
+               (array_agg(file_id order by pair_no, record_type))[1]
+        from breaks
+        where lower_value > upper_value
+        group by commune_code, lower_code, period"""
+
+
 def _submission_checks() -> dict[str, str]:
     """Checks of what arrived: units silent after the deadline, files received late (by the time
     the warehouse first received them)."""
@@ -473,11 +540,14 @@ def statements_here(published: bool, periods: Sequence[str]) -> list[tuple[str, 
 
 
 def statements_elsewhere() -> dict[str, tuple[tuple[str, ...], str]]:
-    """The statements that may run on another connection, meanwhile: the funnel plots, and the
-    checks of the submissions the unit-periods came in."""
+    """The statements that may run on another connection, meanwhile: the funnel plots, the
+    checks of the submissions the unit-periods came in, and those against the source extracts
+    (reported figures against the extract's; the extract's own funnels)."""
     return {
         "rate_outlier": (("rate_outlier",), _outlier_check()),
         **{code: ((code,), sql) for code, sql in _submission_checks().items()},
+        "reconciliation_gap": (("reconciliation_gap",), _reconciliation_check()),
+        "extract_funnel_break": (("funnel_break",), _extract_funnel_check()),
     }
 
 

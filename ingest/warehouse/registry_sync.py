@@ -54,6 +54,10 @@ UNIT_COLUMNS = [
     "unit_code", "unit_name", "unit_kind", "parent_code", "province_code", "gso_code", "valid_from",
     "valid_to", "contact_email",
 ]  # fmt: skip
+INDICATOR_EXTRACT_COLUMNS = [
+    "indicator_code", "extract_source", "numerator_measure", "denominator_measure", "tolerance_pct",
+    "system_of_record",
+]  # fmt: skip
 CHECK_COLUMNS = ["check_code", "check_no", "severity", "scope", "title_vi", "title_en", "fix_vi"]
 
 
@@ -87,6 +91,12 @@ def _successions(registry: Registry) -> Iterable[Sequence[object]]:
     return ((s.predecessor_code, s.successor_code, s.effective_date, s.share) for s in registry.successions)
 
 
+def _indicator_extracts(registry: Registry) -> Iterable[Sequence[object]]:
+    for i in registry.indicators.values():
+        if (e := i.extract) is not None:
+            yield (i.code, e.source, e.numerator, e.denominator, e.tolerance_pct, e.system_of_record)
+
+
 def _checks(registry: Registry) -> Iterable[Sequence[object]]:
     for no, c in enumerate(registry.checks.values(), 1):
         yield (c.code, no, c.severity, c.scope, c.title_vi, c.title_en, c.fix_vi)
@@ -101,6 +111,7 @@ TABLES: dict[str, tuple[list[str], Callable[[Registry], Iterable[Sequence[object
     "plan_task": (PLAN_TASK_COLUMNS, lambda _: (_plan_task_row(t) for t in load_plan_tasks())),
     "setting": (["key", "value"], lambda _: settings().items()),
     "quality_check": (CHECK_COLUMNS, _checks),
+    "indicator_extract": (INDICATOR_EXTRACT_COLUMNS, _indicator_extracts),
 }
 """Each registry table: its columns and its rows, from the registry."""
 

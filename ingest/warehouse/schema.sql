@@ -231,6 +231,17 @@ create table if not exists registry.plan_task (
     source_line             integer
 );
 
+-- Which source-extract measures an indicator's figures correspond to (indicators.yml `extract:`),
+-- for the reconciliation of what units report with what the source systems export.
+create table if not exists registry.indicator_extract (
+    indicator_code      text          primary key,
+    extract_source      text          not null check (extract_source in ('civil_registry', 'bhxh')),
+    numerator_measure   text          not null,
+    denominator_measure text,
+    tolerance_pct       numeric(9, 4) not null check (tolerance_pct between 0 and 100),
+    system_of_record    text          not null check (system_of_record in ('extract', 'report'))
+);
+
 -- Settings that Python and dbt share, so that each has one value (the report deadline day).
 create table if not exists registry.setting (
     key   text primary key,
