@@ -309,6 +309,16 @@ VALUE_LABELS_VI = {
     "deadline": "hạn nộp",
     "received_at": "thời điểm nhận",
     "file_id": "số hiệu tệp",
+    "reported_numerator": "tử số đơn vị báo cáo",
+    "extract_numerator": "tử số theo dữ liệu hệ thống nguồn",
+    "reported_denominator": "mẫu số đơn vị báo cáo",
+    "extract_denominator": "mẫu số theo dữ liệu hệ thống nguồn",
+    "tolerance_pct": "sai lệch cho phép (%)",
+    "extract": "dữ liệu nguồn",
+    "scope": "phạm vi đối chiếu",
+    "system_of_record": "nguồn được coi là đúng",
+    "record_types": "loại sổ hộ tịch",
+    "record_type": "loại sổ hộ tịch",
 }
 """How the report names a finding's values (``audit.violation.values``); a key not listed shows as it is."""
 
