@@ -72,16 +72,10 @@ def d06_monthly_load() -> None:
     def resolve_period(
         params: dict | None = None, logical_date: dt.datetime | None = None, triggering_asset_events=None
     ) -> str:
-        from ingest.pipeline import previous_month, validate_period
-        from ingest.source_extracts import period_from_asset_events
+        from ingest.pipeline import choose_period
 
         extras = [e.extra for events in (triggering_asset_events or {}).values() for e in events]
-        chosen = (
-            (params or {}).get("period")
-            or period_from_asset_events(extras)
-            or previous_month((logical_date or pendulum.now("UTC")).date())
-        )
-        return validate_period(chosen)
+        return choose_period((params or {}).get("period"), extras, (logical_date or pendulum.now("UTC")).date())
 
     @task
     def ingest(period: str, run_id: str | None = None) -> dict:

@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,14 @@ def previous_month(day: dt.date) -> str:
 
 PREPARE_LOCK = 0x0D06_0001
 """Advisory-lock key that serialises :func:`prepare_warehouse`."""
+
+
+def choose_period(requested: str | None, triggering_extras: Iterable[Mapping[str, Any] | None], day: dt.date) -> str:
+    """A run's period: the one asked for, else the latest month the source-extract events that
+    triggered it are for, else the month before ``day``."""
+    from ingest.source_extracts import period_from_asset_events
+
+    return validate_period(requested or period_from_asset_events(triggering_extras) or previous_month(day))
 
 
 def prepare_warehouse() -> dict[str, int]:

@@ -38,7 +38,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ingest.demo import _rng
+from ingest.extracts.formats import BHXH_COLUMNS, CIVIL_REGISTRY_COLUMNS, RECORD_TYPE_ORDER, STATUS_ORDER
 from ingest.registry import Registry, Unit
+from ingest.registry.catalog import EXTRACT_MEASURES
 
 __all__ = [
     "BHXH_COLUMNS",
@@ -50,28 +52,10 @@ __all__ = [
     "correspondences",
 ]
 
-RECORD_TYPES = ("khai_sinh", "ket_hon", "khai_tu", "nhan_cha_me_con", "thay_doi_ho_tich", "khac")
-HOTICH_COLUMNS = (
-    "extract_date",
-    "commune_code",
-    "record_type",
-    "records_total",
-    "records_scanned",
-    "records_entered",
-    "records_synced",
-)
-HOTICH_MEASURES = ("records_total", "records_scanned", "records_entered", "records_synced")
-BHXH_COLUMNS = (
-    "extract_date",
-    "bhxh_code",
-    "personal_id",
-    "full_name",
-    "birth_date",
-    "commune_code",
-    "status",
-    "status_at",
-)
-BHXH_STATUSES = ("verified", "mismatch", "not_found", "pending")
+RECORD_TYPES = RECORD_TYPE_ORDER
+HOTICH_COLUMNS = CIVIL_REGISTRY_COLUMNS
+HOTICH_MEASURES = EXTRACT_MEASURES["civil_registry"]
+BHXH_STATUSES = STATUS_ORDER
 _VERIFIED, _MISMATCH, _NOT_FOUND, _PENDING = range(4)
 _RECORD_SHARES = (0.42, 0.16, 0.2, 0.03, 0.07, 0.12)
 """Typical shares of the historical civil-registry books by record type."""

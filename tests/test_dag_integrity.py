@@ -59,3 +59,14 @@ def test_the_month_a_triggering_extract_is_for() -> None:
     assert period_from_asset_events([{"periods": ["2026-02", "2026-03"]}, None, {"periods": ["2026-01"]}]) == "2026-03"
     assert period_from_asset_events([{}, {"periods": ["not-a-month"]}]) is None
     assert period_from_asset_events([]) is None
+
+
+def test_a_run_asked_for_a_month_loads_it_whatever_triggered_it() -> None:
+    import datetime as dt
+
+    from ingest.pipeline import choose_period
+
+    extras = [{"periods": ["2026-02"]}]
+    assert choose_period("2026-05", extras, dt.date(2026, 11, 30)) == "2026-05"
+    assert choose_period("", extras, dt.date(2026, 11, 30)) == "2026-02"
+    assert choose_period(None, [], dt.date(2026, 11, 30)) == "2026-10"

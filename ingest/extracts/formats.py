@@ -38,8 +38,12 @@ BHXH_COLUMNS = (
 COLUMNS: dict[ExtractKind, tuple[str, ...]] = {"civil_registry": CIVIL_REGISTRY_COLUMNS, "bhxh": BHXH_COLUMNS}
 PERSONAL_COLUMNS = frozenset({"bhxh_code", "personal_id", "full_name", "birth_date"})
 """BHXH columns that never reach the warehouse in the clear (nor its quarantine, logs or messages)."""
-RECORD_TYPES = frozenset({"khai_sinh", "ket_hon", "khai_tu", "nhan_cha_me_con", "thay_doi_ho_tich", "khac"})
-STATUSES = frozenset({"verified", "mismatch", "not_found", "pending"})
+RECORD_TYPE_ORDER = ("khai_sinh", "ket_hon", "khai_tu", "nhan_cha_me_con", "thay_doi_ho_tich", "khac")
+"""formats.md §3's record types, in its order."""
+STATUS_ORDER = ("verified", "mismatch", "not_found", "pending")
+"""formats.md §4's verification statuses, in its order."""
+RECORD_TYPES = frozenset(RECORD_TYPE_ORDER)
+STATUSES = frozenset(STATUS_ORDER)
 
 _MARKERS: tuple[tuple[ExtractKind, frozenset[str]], ...] = (
     ("bhxh", frozenset({"extract_date", "bhxh_code"})),

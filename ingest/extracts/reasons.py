@@ -10,26 +10,12 @@ names its row and column, never what the cell held.
 
 from __future__ import annotations
 
-from enum import Enum
-
 from ingest.submissions.model import SubmissionError
+from ingest.submissions.reasons import BilingualReason
 
 
-class ExtractReason(Enum):
-    """One problem: its stable ``code``, the Vietnamese text ``vi`` and the English text ``en``."""
-
-    code: str
-    vi: str
-    en: str
-
-    def __init__(self, code: str, vi: str, en: str) -> None:
-        self.code = code
-        self.vi = vi
-        self.en = en
-
-    def texts(self, **values: object) -> tuple[str, str]:
-        """The Vietnamese and English texts with their placeholders filled in."""
-        return self.vi.format(**values), self.en.format(**values)
+class ExtractReason(BilingualReason):
+    """What a source extract can get wrong."""
 
     # --- the file as a whole (ExtractError) ----------------------------------------------------
     EMPTY_FILE = ("empty_file", "Tệp rỗng, không có dữ liệu", "The file is empty")

@@ -15,11 +15,12 @@ from enum import Enum
 
 from ingest.submissions.model import FileNotice, RowProblem, SubmissionError
 
-__all__ = ["REASONS", "Reason", "file_notice", "row_problem", "submission_error"]
+__all__ = ["REASONS", "BilingualReason", "Reason", "file_notice", "row_problem", "submission_error"]
 
 
-class Reason(Enum):
-    """One problem: its stable ``code``, the Vietnamese text ``vi`` and the English text ``en``."""
+class BilingualReason(Enum):
+    """A catalogue of problems (an Enum without members, for catalogues to extend): each its
+    stable ``code``, the Vietnamese text ``vi`` and the English text ``en``."""
 
     code: str
     vi: str
@@ -33,6 +34,10 @@ class Reason(Enum):
     def texts(self, **values: object) -> tuple[str, str]:
         """The Vietnamese and English texts with their placeholders filled in."""
         return self.vi.format(**values), self.en.format(**values)
+
+
+class Reason(BilingualReason):
+    """What a submission can get wrong."""
 
     # --- the file as a whole (SubmissionError) -------------------------------------------------
     EMPTY_FILE = (
