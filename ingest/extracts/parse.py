@@ -18,8 +18,8 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Iterator
+from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import IO, Any, NamedTuple
 
@@ -32,7 +32,7 @@ from ingest.extracts.formats import (
     header_delimiter,
     normalise_name,
 )
-from ingest.extracts.pseudonym import keyed_digest, keyed_state
+from ingest.extracts.pseudonym import keyed_digest, keyed_pads
 from ingest.extracts.reasons import ExtractReason, extract_error
 from ingest.submissions.model import RowProblem
 
@@ -43,6 +43,10 @@ _PERSONAL_ID = re.compile(r"(?:[0-9]{12})?").fullmatch
 _SHOWABLE = re.compile(r"(?!.*[0-9]{6})[A-Za-z0-9_.:/-]{1,40}").fullmatch
 """A non-personal BHXH cell shown in quarantine as it is: a short code without spaces or long numbers."""
 _CACHE_LIMIT = 100_000
+_READ_CHARS = 1024 * 1024
+"""Text read at a time (completed to the end of its row): one batch of rows."""
+_DIGITS_MAX = 18
+"""A count has 1 to 18 ASCII digits (formats.md §3: it fits a bigint)."""
 
 
 class CivilRegistryCount(NamedTuple):
@@ -71,6 +75,13 @@ class BhxhVerification(NamedTuple):
     commune_code: str
     status: str
     status_at: str | None
+
+
+CivilRegistryRow = tuple[int, str, str, str, str, str, str, str]
+"""A civil-registry row checked, as text: its row number, then :class:`CivilRegistryCount`'s
+fields with the four counts in ASCII digits (what COPY reads, without a round trip through int)."""
+Batch = tuple[list[Any], list[RowProblem]]
+"""The rows of ~1 MB of an extract that load (records), and the problems of those that do not."""
 
 
 @dataclass(frozen=True)
@@ -176,22 +187,94 @@ def inspect_extract(fp: IO[bytes], *, name: str, kind: ExtractKind) -> ExtractHe
     return ExtractHead(kind, day[:7] if _is_date(day) else None)
 
 
-def _guarded(reader: Iterator[list[str]], name: str) -> Iterator[tuple[int, list[str]]]:
-    """(row number, cells) for each non-blank row; a CSV or encoding error refuses the file,
-    naming the row (the header is row 1)."""
-    row_no, seen = 1, 0
+# --- the rows, ~1 MB at a time ------------------------------------------------------------------
+
+
+class _Spill:
+    """Lines for :mod:`csv` to parse one block with: the block's, then the stream's while a
+    quoted field runs on past the block's end (``spilled``: the block's lines are used up)."""
+
+    def __init__(self, block: str, text: IO[str]) -> None:
+        self._lines, self._text, self.spilled = iter(io.StringIO(block, newline="")), text, False
+
+    def __iter__(self) -> _Spill:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines, None)
+        if line is None:
+            self.spilled = True
+            return next(self._text)
+        return line
+
+
+def _split(block: str, delimiter: str) -> list[list[str]] | None:
+    """The rows of a block of whole lines by ``str.split``, or None when only :mod:`csv` reads it
+    alike: a quote, a carriage return that does not end a line, or a line over csv's field limit.
+    A blank line is an empty row, as csv gives it."""
+    if '"' in block:
+        return None
+    if "\r" in block:
+        if block.count("\r") != block.count("\r\n"):
+            return None
+        block = block.replace("\r\n", "\n")
+    lines = block.split("\n")
+    if not lines[-1]:
+        lines.pop()  # the block ends with its last line's newline
+    if max(map(len, lines), default=0) > csv.field_size_limit():
+        return None
+    return [line.split(delimiter) if line else [] for line in lines]
+
+
+def _csv_rows(block: str, text: IO[str], delimiter: str, name: str, first: int) -> list[list[str]]:
+    """The rows of a block by :mod:`csv` (and of the stream's lines a quoted field spills into)."""
+    spill, rows = _Spill(block, text), []
     try:
-        for row in reader:
-            row_no += 1
-            if row:
-                seen += 1
-                yield row_no, row
+        for row in csv.reader(spill, delimiter=delimiter, strict=True):
+            rows.append(row)
+            if spill.spilled:
+                break
     except csv.Error:
-        raise extract_error(ExtractReason.MALFORMED_CSV, name, row=row_no + 1) from None
+        raise extract_error(ExtractReason.MALFORMED_CSV, name, row=first + len(rows)) from None
+    return rows
+
+
+def _row_batches(text: IO[str], delimiter: str, name: str) -> Iterator[tuple[int, list[list[str]]]]:
+    """(row number of the first, rows) for the data rows, ~1 MB of text at a time; a blank row is
+    ``[]`` and still numbered (the header is row 1).  A block without quotes is split by
+    ``str.split``, which reads it as csv does; any other by csv.  A CSV or encoding error refuses
+    the file, naming the row (for an encoding error, the first row of its block)."""
+    row_no = 2
+    try:
+        while block := text.read(_READ_CHARS):
+            block += text.readline()  # to the end of the row
+            rows = _split(block, delimiter)
+            if rows is None:
+                rows = _csv_rows(block, text, delimiter, name, row_no)
+            yield row_no, rows
+            row_no += len(rows)
     except UnicodeDecodeError:
-        raise extract_error(ExtractReason.UNDECODABLE_TEXT, name, row=row_no + 1) from None
-    if not seen:
-        raise extract_error(ExtractReason.NO_DATA_ROWS, name)
+        raise extract_error(ExtractReason.UNDECODABLE_TEXT, name, row=row_no) from None
+
+
+def _batches(
+    fp: IO[bytes], name: str, kind: ExtractKind
+) -> tuple[Iterator[tuple[int, list[list[str]]]], list[int], int]:
+    """The data rows in batches, where each column is in them, and how many fields a row has."""
+    text = _text(fp)
+    delimiter, order, width = _header(text, name, kind)
+    return _row_batches(text, delimiter, name), order, width
+
+
+def _in_row_order(batches: Iterable[Batch]) -> Iterator[Any]:
+    """The records and problems of each batch, in the order of their rows."""
+    for records, problems in batches:
+        if problems:
+            yield from sorted(
+                [*records, *problems], key=lambda item: item[0] if isinstance(item, tuple) else item.row_no
+            )
+        else:
+            yield from records
 
 
 def _problem(
@@ -204,21 +287,50 @@ def _problem(
 # --- civil registry (§3) --------------------------------------------------------------------------
 
 
+def civil_registry_batches(fp: IO[bytes], *, name: str, communes: Collection[str]) -> Iterator[Batch]:
+    """The rows of a civil-registry extract ~1 MB at a time: each row checked, as a
+    :data:`CivilRegistryRow` or as the problem that keeps it out."""
+    cells, order, width = _batches(fp, name, "civil_registry")
+    pick, dates, types, top, seen = itemgetter(*order), _Dates(), RECORD_TYPES, _DIGITS_MAX, 0
+    for first, rows in cells:
+        records: list[CivilRegistryRow] = []
+        problems: list[RowProblem] = []
+        for row_no, row in enumerate(rows, first):
+            if len(row) == width:
+                d, commune, rtype, a, b, c, e = pick(row)
+                ed = dates[d]
+                if (
+                    ed
+                    and commune in communes
+                    and rtype in types
+                    and 0 < len(a) <= top
+                    and 0 < len(b) <= top
+                    and 0 < len(c) <= top
+                    and 0 < len(e) <= top
+                    and (digits := a + b + c + e).isascii()
+                    and digits.isdigit()
+                ):
+                    records.append((row_no, ed, commune, rtype, a, b, c, e))
+                    continue
+            if row:
+                item = _civil_slow(row_no, row, order, width, communes)
+                (problems if isinstance(item, RowProblem) else records).append(item)  # type: ignore[arg-type]
+        seen += len(records) + len(problems)
+        yield records, problems
+    if not seen:
+        raise extract_error(ExtractReason.NO_DATA_ROWS, name)
+
+
 def parse_civil_registry(
     fp: IO[bytes], *, name: str, communes: Collection[str]
 ) -> Iterator[CivilRegistryCount | RowProblem]:
     """Each row of a civil-registry extract, as a record or as the problem that keeps it out."""
-    reader, order, width = _rows(fp, name, "civil_registry")
-    pick, dates, types, count = itemgetter(*order), _Dates(), RECORD_TYPES, _COUNT
-    new, record = tuple.__new__, CivilRegistryCount
-    for row_no, row in _guarded(reader, name):
-        if len(row) == width:
-            d, commune, rtype, a, b, c, e = pick(row)
-            ed = dates[d]
-            if ed and commune in communes and rtype in types and count(a) and count(b) and count(c) and count(e):
-                yield new(record, (row_no, ed, commune, rtype, int(a), int(b), int(c), int(e)))
-                continue
-        yield _civil_slow(row_no, row, order, width, communes)
+    for item in _in_row_order(civil_registry_batches(fp, name=name, communes=communes)):
+        if isinstance(item, RowProblem):
+            yield item
+        else:
+            row_no, d, commune, rtype, a, b, c, e = item
+            yield CivilRegistryCount(row_no, d, commune, rtype, int(a), int(b), int(c), int(e))
 
 
 def _count_problem(column: str, value: str, row_no: int, raw_row: dict[str, Any]) -> RowProblem | None:
@@ -235,7 +347,7 @@ def _count_problem(column: str, value: str, row_no: int, raw_row: dict[str, Any]
 
 def _civil_slow(
     row_no: int, row: list[str], order: list[int], width: int, communes: Collection[str]
-) -> CivilRegistryCount | RowProblem:
+) -> CivilRegistryRow | RowProblem:
     """A row the fast path refused: its cells stripped, then checked column by column."""
     if len(row) != width:
         raw = {"row": [cell[:100] for cell in row[:20]]}
@@ -253,44 +365,85 @@ def _civil_slow(
         problem = _count_problem(column, value, row_no, raw_row)
         if problem:
             return problem
-    a, b, c, e = map(int, counts)
-    return CivilRegistryCount(row_no, d, commune, rtype, a, b, c, e)
+    a, b, c, e = counts
+    return (row_no, d, commune, rtype, a, b, c, e)
 
 
 # --- BHXH (§4) ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _BhxhChecks:
+    """What a BHXH row is checked and pseudonymised with, for a whole file."""
+
+    order: list[int]
+    width: int
+    communes: Collection[str]
+    key: bytes
+    dates: _Dates = field(default_factory=_Dates)
+    optional_dates: _Dates = field(default_factory=lambda: _Dates(None))
+    years: _Years = field(default_factory=_Years)
+
+    def batch(self, first: int, rows: list[list[str]]) -> Batch:
+        """The records and problems of one batch of rows (the fast path inline: two HMACs a row)."""
+        pick, width, communes, statuses = itemgetter(*self.order), self.width, self.communes, STATUSES
+        dates, optional_dates, years = self.dates, self.optional_dates, self.years
+        (inner, outer), new, record = keyed_pads(self.key), tuple.__new__, BhxhVerification
+        records: list[BhxhVerification] = []
+        problems: list[RowProblem] = []
+        digest = keyed_digest(self.key)
+        for row_no, row in enumerate(rows, first):
+            if len(row) == width:
+                d, code, pid, _, born, commune, status, status_at = pick(row)
+                ed, by, sa = dates[d], years[born], optional_dates[status_at]
+                if (
+                    ed
+                    and len(code) == 10
+                    and (len(pid) == 12 or not pid)
+                    and (digits := code + pid).isascii()
+                    and digits.isdigit()
+                    and by is not False
+                    and sa is not False
+                    and commune in communes
+                    and status in statuses
+                ):
+                    h = inner()  # pseudonymise(), inlined
+                    h.update(code.encode())
+                    o = outer()
+                    o.update(h.digest())
+                    person = None
+                    if pid:
+                        h = inner()
+                        h.update(pid.encode())
+                        p = outer()
+                        p.update(h.digest())
+                        person = p.hexdigest()
+                    records.append(new(record, (row_no, ed, o.hexdigest(), person, by, commune, status, sa)))
+                    continue
+            if row:
+                item = _bhxh_slow(row_no, row, self.order, width, communes, digest)
+                (problems if isinstance(item, RowProblem) else records).append(item)  # type: ignore[arg-type]
+        return records, problems
+
+
+def bhxh_batches(fp: IO[bytes], *, name: str, communes: Collection[str], key: bytes) -> Iterator[Batch]:
+    """The participants of a BHXH extract ~1 MB at a time, pseudonymised under ``key``: each
+    row as a :class:`BhxhVerification` or as the problem that keeps it out."""
+    cells, order, width = _batches(fp, name, "bhxh")
+    checks, seen = _BhxhChecks(order, width, communes, key), 0
+    for first, rows in cells:
+        records, problems = checks.batch(first, rows)
+        seen += len(records) + len(problems)
+        yield records, problems
+    if not seen:
+        raise extract_error(ExtractReason.NO_DATA_ROWS, name)
 
 
 def parse_bhxh(
     fp: IO[bytes], *, name: str, communes: Collection[str], key: bytes
 ) -> Iterator[BhxhVerification | RowProblem]:
     """Each BHXH participant, pseudonymised under ``key``, or the problem that keeps the row out."""
-    reader, order, width = _rows(fp, name, "bhxh")
-    pick, digest, state = itemgetter(*order), keyed_digest(key), keyed_state(key)
-    dates, optional_dates, years, statuses = _Dates(), _Dates(None), _Years(), STATUSES
-    new, record, code_ok, id_ok = tuple.__new__, BhxhVerification, _BHXH_CODE, _PERSONAL_ID
-    for row_no, row in _guarded(reader, name):
-        if len(row) == width:
-            d, code, pid, _, born, commune, status, status_at = pick(row)
-            ed, by, sa = dates[d], years[born], optional_dates[status_at]
-            if (
-                ed
-                and code_ok(code)
-                and id_ok(pid)
-                and by is not False
-                and sa is not False
-                and commune in communes
-                and status in statuses
-            ):
-                h = state()  # pseudonymise(), inlined: two per row, a million rows
-                h.update(code.encode())
-                if pid:
-                    p = state()
-                    p.update(pid.encode())
-                    yield new(record, (row_no, ed, h.hexdigest(), p.hexdigest(), by, commune, status, sa))
-                else:
-                    yield new(record, (row_no, ed, h.hexdigest(), None, by, commune, status, sa))
-                continue
-        yield _bhxh_slow(row_no, row, order, width, communes, digest)
+    return _in_row_order(bhxh_batches(fp, name=name, communes=communes, key=key))
 
 
 def _safe(value: str) -> str | None:
