@@ -7,8 +7,12 @@ personal data), written to CSV; then, on the same data in one run, after a disca
     (``like raw.<table> including all``: its primary key too): the reference;
   * our loader (``ingest.landing.land.land_paths``, in a child process, so that its peak memory is
     its own), with pseudonymisation (BHXH) and without (civil registry);
-  * pandas ``read_csv`` + ``to_sql`` with its defaults, what a typical user would write, on a
-    sample (``BENCH_PANDAS_ROWS``) as its rows/s does not depend on the size;
+  * pandas ``read_csv`` + ``to_sql`` with its and SQLAlchemy's defaults, what a typical user
+    would write (``create_engine("postgresql://...")``, whose default driver is psycopg2;
+    ``pd.read_csv(path)``; ``to_sql(..., if_exists="append", index=False)``, default method and
+    chunksize), on a file of the extract's first ``BENCH_PANDAS_ROWS`` rows, as its rows/s does
+    not depend on the size: ``pandas_to_sql_rows_per_s``.  The same with the psycopg 3 driver
+    (``postgresql+psycopg://``) is recorded too (``pandas_psycopg3_to_sql_rows_per_s``);
   * the dbt build of the extract models after the load;
   * all of the above at 1x and 4x the data (``BENCH_EXTRACT_SCALES``), to show how cost grows.
 Writes ``bench/results/latest.json`` and a chart, ``bench/results/latest.png``.
@@ -84,13 +88,16 @@ def write_bhxh(path: Path, rows: int, units: list[str], seed: int) -> None:
 
 def write_civil_registry(path: Path, rows: int, units: list[str]) -> None:
     """A civil-registry extract (formats.md §3) of ``rows`` rows: the province's communes x record
-    types, over as many extract dates as it takes (every row a valid funnel)."""
+    types, over as many extract dates as it takes, going back no further than January 2024 (the
+    first month of dbt's calendar, which the marts' periods reference), then round again; every
+    row a valid funnel."""
+    days_back = (EXTRACT_DATE - dt.date(2024, 1, 1)).days + 1
     per_day = len(units) * len(RECORD_TYPES)
     with path.open("w", encoding="utf-8", newline="") as f:
         f.write("extract_date,commune_code,record_type,records_total,records_scanned,records_entered,records_synced\n")
         lines = []
         for i in range(rows):
-            day = EXTRACT_DATE - dt.timedelta(days=i // per_day % 3000)
+            day = EXTRACT_DATE - dt.timedelta(days=i // per_day % days_back)
             unit, kind = units[i % len(units)], RECORD_TYPES[i // len(units) % len(RECORD_TYPES)]
             total = 5000 + i % 7919
             lines.append(f"{day},{unit},{kind},{total},{total - 100},{total - 300},{total - 900}\n")
@@ -103,9 +110,18 @@ def write_civil_registry(path: Path, rows: int, units: list[str]) -> None:
 # --- the measurements ------------------------------------------------------------------------------
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (``VmHWM``; unlike ``ru_maxrss`` it does not count the
+    parent's memory, which a child started by fork and exec inherits there)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def child_load(path: Path) -> None:
-    """In a child process: land one extract through the landing path; print its time and the
-    process's peak memory as JSON (no personal data: counts only)."""
+    """In a child process: land one extract through the landing path; print its time, the
+    process's peak memory and its ledger row's counts as JSON (no personal data: counts only)."""
     from ingest.landing.adapters import LandingContext
     from ingest.landing.land import land_paths
     from ingest.registry import load_registry
@@ -116,18 +132,15 @@ def child_load(path: Path) -> None:
         t0 = time.perf_counter()
         (outcome,) = land_paths(conn, [path], batch_id=f"bench-{path.stem}", ctx=ctx)
         secs = time.perf_counter() - t0
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(
-        json.dumps(
-            {
-                "secs": secs,
-                "status": outcome.status,
-                "rows_read": outcome.rows_read,
-                "rows_loaded": outcome.rows_loaded,
-                "peak_rss_mb": peak_mb,
-            }
-        )
-    )
+        ledger = conn.execute(
+            "select rows_read, rows_loaded, rows_quarantined from audit.load_ledger where file_id = %s",
+            (outcome.file_id,),
+        ).fetchone()
+    read, loaded, quarantined = ledger or (None, None, None)
+    result = {"secs": secs, "status": outcome.status, "rows_read": outcome.rows_read}
+    result |= {"rows_loaded": outcome.rows_loaded, "peak_rss_mb": peak_rss_mb()}
+    result |= {"ledger_rows_read": read, "ledger_rows_loaded": loaded, "ledger_rows_quarantined": quarantined}
+    print(json.dumps(result))
 
 
 def ours(dsn: str, path: Path) -> dict[str, Any]:
@@ -141,6 +154,9 @@ def ours(dsn: str, path: Path) -> dict[str, Any]:
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     if result["status"] != "loaded":
         raise RuntimeError(f"{path.name} was {result['status']}, not loaded")
+    read, loaded, quarantined = (result[f"ledger_rows_{k}"] for k in ("read", "loaded", "quarantined"))
+    if read != loaded + quarantined or read != result["rows_read"]:
+        raise RuntimeError(f"{path.name}: the ledger says {read} read, {loaded} loaded, {quarantined} quarantined")
     return result
 
 
@@ -177,19 +193,30 @@ def psql_copy(dsn: str, table: str, tmp: Path) -> tuple[float, int]:
     return secs, n
 
 
-def naive_pandas(dsn: str, path: Path) -> float:
-    """pandas read_csv + to_sql with their defaults, on a sample: rows per second."""
+def naive_pandas(dsn: str, path: Path, driver: str = "postgresql") -> float:
+    """pandas read_csv + to_sql with their defaults, what a typical user would write, on a file
+    of the extract's first rows (into a fresh table): rows per second.  ``postgresql://`` is
+    SQLAlchemy's default driver for PostgreSQL, psycopg2; ``postgresql+psycopg`` is psycopg 3."""
     import pandas as pd
     import sqlalchemy
 
+    sample = path.with_name(f"pandas_{path.name}")
+    with path.open("rb") as src, sample.open("wb") as out:
+        for _, line in zip(range(PANDAS_ROWS + 1), src, strict=False):
+            out.write(line)
     p = warehouse_parts(dsn)
-    engine = sqlalchemy.create_engine(f"postgresql+psycopg://{p.user}:{p.password}@{p.host}:{p.port}/{p.dbname}")
-    t0 = time.perf_counter()
-    frame = pd.read_csv(path, nrows=PANDAS_ROWS, dtype=str)
+    url = sqlalchemy.URL.create(driver, p.user, p.password, p.host, p.port, p.dbname)
+    engine = sqlalchemy.create_engine(url)
     with engine.begin() as conn:
-        frame.to_sql("bench_pandas", conn, if_exists="replace", index=False)
+        conn.exec_driver_sql("drop table if exists bench_pandas")
+    t0 = time.perf_counter()
+    frame = pd.read_csv(sample)
+    frame.to_sql("bench_pandas", engine, if_exists="append", index=False)
     secs = time.perf_counter() - t0
+    with engine.begin() as conn:
+        conn.exec_driver_sql("drop table bench_pandas")
     engine.dispose()
+    sample.unlink()
     return len(frame) / secs
 
 
@@ -222,6 +249,7 @@ def one_scale(dsn: str, tmp: Path, units: list[str], scale: int) -> dict[str, An
             "peak_rss_mb": loaded["peak_rss_mb"],
             "copy_rows_per_s": copied / copy_s,
             "pandas_rows_per_s": naive_pandas(dsn, path),
+            "pandas_psycopg3_rows_per_s": naive_pandas(dsn, path, "postgresql+psycopg"),
         }
     result["dbt_build_s"] = dbt_build(dsn)
     forget(dsn, "raw.bhxh_verification")
@@ -254,6 +282,7 @@ def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "loader_rows_per_s": base["plain"]["loader_rows_per_s"],
         "loader_pii_rows_per_s": base["pii"]["loader_rows_per_s"],
         "pandas_to_sql_rows_per_s": base["pii"]["pandas_rows_per_s"],
+        "pandas_psycopg3_to_sql_rows_per_s": base["pii"]["pandas_psycopg3_rows_per_s"],
         "loader_peak_rss_mb": max(r[k]["peak_rss_mb"] for r in runs for k in ("pii", "plain")),
         "scale_4x_time_ratio": top["pii"]["loader_s"] / base["pii"]["loader_s"] if len(runs) > 1 else None,
         "dbt_build_s": base["dbt_build_s"],
@@ -271,16 +300,23 @@ def chart(result: dict[str, Any], path: Path) -> None:
 
     runs = result["runs"]
     fig, (speed, memory) = plt.subplots(1, 2, figsize=(11, 4))
-    labels = ["psql \\copy", "loader (BHXH, pseudonymised)", "loader (civil registry)", "pandas to_sql"]
+    labels = [
+        "psql \\copy",
+        "loader (BHXH, pseudonymised)",
+        "loader (civil registry)",
+        "pandas (psycopg2)",
+        "pandas (psycopg 3)",
+    ]
     for i, run in enumerate(runs):
         values = [
             run["pii"]["copy_rows_per_s"],
             run["pii"]["loader_rows_per_s"],
             run["plain"]["loader_rows_per_s"],
             run["pii"]["pandas_rows_per_s"],
+            run["pii"]["pandas_psycopg3_rows_per_s"],
         ]
-        speed.bar([x + i * 0.4 for x in range(4)], values, width=0.4, label=f"{run['scale']}x ({run['rows']:,} rows)")
-    speed.set_xticks([x + 0.2 for x in range(4)], labels, rotation=15, fontsize=8)
+        speed.bar([x + i * 0.4 for x in range(5)], values, width=0.4, label=f"{run['scale']}x ({run['rows']:,} rows)")
+    speed.set_xticks([x + 0.2 for x in range(5)], labels, rotation=15, fontsize=8)
     speed.set_ylabel("rows / s")
     speed.legend()
     memory.bar([f"{r['scale']}x" for r in runs], [r["pii"]["peak_rss_mb"] for r in runs])
@@ -299,12 +335,14 @@ def report(result: dict[str, Any]) -> None:
         r["loader_rows_per_s"],
         r["pandas_to_sql_rows_per_s"],
     )
-    scale = r["scale_4x_time_ratio"]
+    scale, pandas3 = r["scale_4x_time_ratio"], r["pandas_psycopg3_to_sql_rows_per_s"]
     print(
         f"7. source extracts, one province ({ROWS:,} BHXH participants): psql \\copy {copy:,.0f} rows/s;"
         f" our loader with pseudonymisation {pii:,.0f} rows/s = {pii / copy:.2f}x \\copy (target >= 0.5),"
         f" without personal data {plain:,.0f} rows/s = {plain / r['runs'][0]['plain']['copy_rows_per_s']:.2f}x"
-        f" (target >= 0.8); pandas to_sql {pandas:,.0f} rows/s: ours {pii / pandas:.0f}x faster (target >= 15);"
+        f" (target >= 0.8); pandas read_csv + to_sql with its defaults (SQLAlchemy's postgresql://, psycopg2)"
+        f" {pandas:,.0f} rows/s: ours {pii / pandas:.0f}x faster (target >= 15), with psycopg 3"
+        f" {pandas3:,.0f} rows/s: ours {pii / pandas3:.0f}x faster;"
         f" loader peak RSS {r['loader_peak_rss_mb']:.0f} MB (target < 300, flat);"
         + (f" {r['runs'][-1]['scale']}x the data in {scale:.2f}x the time (target at 4x: <= 4.5);" if scale else "")
         + f" dbt build of the extract models {r['dbt_build_s']:.1f}s; incremental vs full refresh: not measured"

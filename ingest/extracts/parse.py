@@ -1,8 +1,11 @@
 """Stream parsers for the source extracts: CSV in, typed records and row problems out.
 
-Pure (no database, no Airflow) and lazy: a file of any size is read row by row, and memory
-stays flat.  Each row is checked by a fast path (pre-compiled checks, cached dates); a row that
-fails it goes through the slow path, which strips the cells, checks them column by column and
+Pure (no database, no Airflow) and lazy: a file of any size is read ~1 MB at a time, and memory
+stays flat.  A block without quotes is split with ``str.split`` (which reads it exactly as the
+csv module would), any other by csv.  The loader takes the rows in those batches
+(:func:`civil_registry_batches`, :func:`bhxh_batches`); :func:`parse_civil_registry` and
+:func:`parse_bhxh` give them one by one.  Each row is checked by a fast path (string checks,
+cached dates); a row that fails it goes through the slow path, which strips the cells, checks them column by column and
 says which column is wrong and why.  A BHXH row leaves the parser pseudonymised: its
 social-insurance code and personal ID as keyed digests, its birth date as a year, its name not
 at all; its problem, if any, carries neither name, birth date, code nor ID number.
