@@ -28,6 +28,7 @@ import openpyxl
 import psycopg
 from bench_extracts import bench_extracts
 from bench_gate import bench_gate
+from bench_incremental import bench_incremental, record
 from bench_memory import bench_memory
 from bench_national import bench_national
 
@@ -151,6 +152,7 @@ def main() -> int:
     bench_memory()
     bench_gate(server)
     bench_extracts(server)
+    record(bench_incremental(server))
     return 0
 
 

@@ -126,9 +126,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     run_id = args.run_id or f"manual__{args.period}__{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}"
     try:
         print(json.dumps(pipeline.ingest_period(args.period, run_id=run_id)))
-        print(json.dumps(pipeline.stage_models(run_id)))
+        print(json.dumps(pipeline.stage_models(run_id, full_refresh=args.full_refresh)))
         print(json.dumps(pipeline.audit(args.period, run_id=run_id), ensure_ascii=False))
-        print(json.dumps(pipeline.build_publication(run_id)))
+        print(json.dumps(pipeline.build_publication(run_id, full_refresh=args.full_refresh)))
         print(json.dumps(pipeline.quality_gate(args.period, run_id=run_id)))
         print(json.dumps(pipeline.publish(run_id)))
         report = pipeline.render_report(args.period, run_id=run_id)
@@ -367,6 +367,11 @@ def _add_loading(sub: Any) -> None:
     p = sub.add_parser("run", help="run the whole monthly load for a period without Airflow")
     p.add_argument("--period", type=_period, required=True)
     p.add_argument("--run-id")
+    p.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every month, not only those that changed (after changing a model by hand)",
+    )
     p.set_defaults(func=cmd_run)
 
 

@@ -200,12 +200,29 @@ def ingest_period(period: str, *, run_id: str, today: dt.date | None = None) -> 
     return totals
 
 
-def stage_models(run_id: str | None = None) -> dict[str, Any]:
-    """Write: ``dbt build`` of the audit stage (staging and intermediate models the checks read)."""
+def stage_models(run_id: str | None = None, *, full_refresh: bool = False) -> dict[str, Any]:
+    """Write: ``dbt build`` of the audit stage (staging and intermediate models the checks read),
+    for the months whose files or locks changed since it was last built (``ingest.transform.scope``)."""
     from ingest.transform.dbt_runner import run_dbt
+    from ingest.transform.scope import build_scope, mark_built
 
     with step(run_id, "stage") if run_id else contextlib.nullcontext():
-        return {"dbt": _dbt_done(run_dbt(["build", "--selector", "audit_stage", "--indirect-selection", "cautious"]))}
+        with connect() as conn:  # the new month's rows, known to the planner before dbt joins them
+            conn.execute("analyze raw.submission_row, audit.load_ledger, raw.quarantine")
+        scope = build_scope("stage", full=full_refresh)
+        args = ["build", *_selection("audit_stage", scope.periods), "--indirect-selection", "cautious"]
+        result = run_dbt(args, env=scope.env(), build="stage")
+        mark_built(scope)
+        return {"dbt": _dbt_done(result), "periods": scope.describe()}
+
+
+def _selection(selector: str, periods: tuple[str, ...] | None) -> list[str]:
+    """dbt's selection for a build of every month (the incremental models made again from their
+    definitions, which may have changed), or of some months: ``<selector>_by_month`` leaves the
+    views as they are (their definitions did not change, or every month would be built)."""
+    if periods is None:
+        return ["--selector", selector, "--full-refresh"]
+    return ["--selector", f"{selector}_by_month"]
 
 
 def audit(period: str | None, *, run_id: str) -> dict[str, Any]:
@@ -216,15 +233,22 @@ def audit(period: str | None, *, run_id: str) -> dict[str, Any]:
         return audit_period(period, run_id=run_id).as_dict()
 
 
-def build_publication(run_id: str | None = None) -> dict[str, Any]:
-    """``dbt build`` of the marts to publish, into a schema ``bi_reader`` cannot read."""
-    from ingest.quality.publish import STAGED, discard_staged
+def build_publication(run_id: str | None = None, *, full_refresh: bool = False) -> dict[str, Any]:
+    """``dbt build`` of the marts to publish, into a schema ``bi_reader`` cannot read: the
+    months that changed since the last publication, over a copy of the official marts."""
+    from ingest.quality.publish import STAGED, carry_over, discard_staged
     from ingest.transform.dbt_runner import run_dbt
+    from ingest.transform.scope import build_scope, incremental_marts, mark_built
 
     with step(run_id, "build") if run_id else contextlib.nullcontext():
         discard_staged()
-        result = run_dbt(["build", "--selector", "publication"], env={"D06_MARTS_BUILD_SCHEMA": STAGED})
-        return {"dbt": _dbt_done(result), "schema": STAGED}
+        scope = build_scope("publication", full=full_refresh)
+        if scope.periods is not None:
+            carry_over(incremental_marts())
+        env = {"D06_MARTS_BUILD_SCHEMA": STAGED, **scope.env()}
+        result = run_dbt(["build", *_selection("publication", scope.periods)], env=env, build="publication")
+        mark_built(scope, staged=True)
+        return {"dbt": _dbt_done(result), "schema": STAGED, "periods": scope.describe()}
 
 
 def _dbt_done(result: Any) -> str:
@@ -252,12 +276,15 @@ def quality_gate(period: str, *, run_id: str) -> dict[str, Any]:
 def publish(run_id: str | None = None) -> dict[str, Any]:
     """Publish: swap the validated marts in, in one transaction."""
     from ingest.quality.publish import publish as swap
+    from ingest.transform.scope import mark_published
 
     with step(run_id, "publish") if run_id else contextlib.nullcontext():
-        return swap()
+        published = swap()
+        mark_published()
+        return published
 
 
-def build_models(run_id: str | None = None, period: str | None = None) -> dict[str, Any]:
+def build_models(run_id: str | None = None, period: str | None = None, *, full_refresh: bool = False) -> dict[str, Any]:
     """Stage, audit, build and publish: what an engineer runs after loading files by hand
     (``d06 build``).  Every unit-period whose values changed is checked, and what an error
     holds stays out of the official marts.  The monthly run also validates with the checkpoint
@@ -265,9 +292,9 @@ def build_models(run_id: str | None = None, period: str | None = None) -> dict[s
     from ingest.quality.gate import audit_period
 
     audit_id = run_id or f"build-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}"
-    staged = stage_models(run_id)
+    staged = stage_models(run_id, full_refresh=full_refresh)
     audited = audit_period(period, run_id=audit_id)
-    built = build_publication(run_id)
+    built = build_publication(run_id, full_refresh=full_refresh)
     return {"stage": staged["dbt"], "audit": audited.as_dict(), "dbt": built["dbt"], **publish(run_id)}
 
 

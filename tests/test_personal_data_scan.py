@@ -40,9 +40,11 @@ PEOPLE = [
     ("7912345605", "079203005555", "Huỳnh Ngọc Bảo Trâm", "2003-07-07", "verified"),
 ]
 """Fake participants; every value is distinctive enough to be found if it leaked anywhere."""
-TWELVE_DIGITS = re.compile(r"(?<![0-9A-Za-z.])\d{12}(?![0-9A-Za-z.])")
-"""A free-standing 12-digit number (a citizen ID's shape), not part of a hex digest, a code or a
-dotted identifier such as an e-mail's Message-ID (the known ID numbers are searched exactly too)."""
+TWELVE_DIGITS = re.compile(r"(?<![0-9A-Za-z.])(?<![0-9a-fA-F]{4}-)\d{12}(?![0-9A-Za-z.])")
+"""A free-standing 12-digit number (a citizen ID's shape), not part of a hex digest, a code, a
+dotted identifier such as an e-mail's Message-ID, or the last group of a UUID (Great Expectations
+names its runs by UUID, whose last 12 hex digits are sometimes all decimal); the known ID numbers
+are searched exactly too."""
 
 
 def secrets_in_clear() -> list[str]:

@@ -10,7 +10,7 @@ with
 
 reported_values as (
     select * from {{ reported_values }}
-    where source_kind <> 'extract' and service_code = 'NA'
+    where source_kind <> 'extract' and service_code = 'NA' and {{ in_build_periods('period') }}
 ),
 
 correspondences as (

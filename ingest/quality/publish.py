@@ -13,6 +13,7 @@ in a schema of their own (they then depend on the tables by name, not by identit
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from psycopg import sql
@@ -42,6 +43,53 @@ def discard_staged() -> None:
     """Drop what an earlier, unfinished run left in the staging schema."""
     with connect() as conn:
         conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(STAGED)))
+
+
+def carry_over(tables: Mapping[str, Sequence[str]]) -> int:
+    """Start the staged marts that dbt builds by period (incremental) from the official ones:
+    each table copied with its columns, checks, comments, key and indexes, so that the build only
+    replaces the months that changed.  Indexes are built after the copy (one sort each, not
+    row by row).  A table not yet official, or whose columns are not its contract's (``tables``:
+    name -> columns), is left to dbt to build whole; return how many were copied."""
+    copied = 0
+    with connect() as conn:
+        conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(STAGED)))
+        for table, columns in tables.items():
+            source, target = sql.Identifier(OFFICIAL, table), sql.Identifier(STAGED, table)
+            if _columns(conn, table) != list(columns):
+                continue
+            conn.execute(sql.SQL("create table {} (like {} including all excluding indexes)").format(target, source))
+            conn.execute(sql.SQL("insert into {} select * from {}").format(target, source))
+            for (definition,) in _index_definitions(conn, table):
+                conn.execute(definition)
+            copied += 1
+    return copied
+
+
+def _columns(conn: Any, table: str) -> list[str]:
+    rows = conn.execute(
+        """select column_name from information_schema.columns where table_schema = %s and table_name = %s
+           order by ordinal_position""",
+        (OFFICIAL, table),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _index_definitions(conn: Any, table: str) -> list[tuple[Any]]:
+    """The official table's key and indexes, as statements that create them on the staged table."""
+    return conn.execute(
+        """select case when c.conname is not null
+                       then format('alter table %%I.%%I add constraint %%I %%s', %(staged)s::text,
+                                   %(table)s::text, c.conname, pg_get_constraintdef(c.oid))
+                       else replace(pg_get_indexdef(i.indexrelid), format(' ON %%I.', %(official)s::text),
+                                    format(' ON %%I.', %(staged)s::text)) end
+           from pg_index i
+           join pg_class t on t.oid = i.indrelid
+           join pg_namespace n on n.oid = t.relnamespace
+           left join pg_constraint c on c.conindid = i.indexrelid and c.contype in ('p', 'u')
+           where n.nspname = %(official)s::text and t.relname = %(table)s::text""",
+        {"official": OFFICIAL, "staged": STAGED, "table": table},
+    ).fetchall()
 
 
 def publish() -> dict[str, Any]:

@@ -55,11 +55,24 @@ with its dependants; two threads doing so at once can deadlock in PostgreSQL's c
 ATTEMPTS = 3
 
 
-def run_dbt(args: Sequence[str], *, dsn: str | None = None, env: Mapping[str, str] | None = None) -> DbtResult:
-    """Run ``dbt <args>`` in dbt_project/ (with ``env`` added to its environment); raise
-    :class:`DbtError` when it fails (after retrying a transient failure)."""
+def target_dir(build: str | None = None) -> Path:
+    """Where dbt writes its manifest and partial-parse state (``DBT_TARGET_PATH``, else
+    dbt_project/target), in a folder of its own for each ``build`` of the monthly run: the two
+    builds set the marts' schema differently, and dbt parses the whole project again whenever
+    that changes since the state it finds."""
+    base = Path(os.environ.get("DBT_TARGET_PATH") or "target")
+    base = base if base.is_absolute() else dbt_dir() / base
+    return base / build if build else base
+
+
+def run_dbt(
+    args: Sequence[str], *, dsn: str | None = None, env: Mapping[str, str] | None = None, build: str | None = None
+) -> DbtResult:
+    """Run ``dbt <args>`` in dbt_project/ (with ``env`` added to its environment, and the target
+    folder of ``build``); raise :class:`DbtError` when it fails (after retrying a transient failure)."""
     exe = Path(sys.executable).with_name("dbt")
     cmd = [str(exe) if exe.exists() else "dbt", *args]
+    env = {**(env or {}), "DBT_TARGET_PATH": str(target_dir(build))}
     for attempt in range(1, ATTEMPTS + 1):
         log.info("running %s", " ".join(cmd))
         proc = subprocess.run(

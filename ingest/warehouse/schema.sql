@@ -313,3 +313,14 @@ create table if not exists audit.unit_period_check (
     checked_at    timestamptz not null default now(),
     primary key (unit_code, period)
 );
+
+-- What each build of the monthly run last saw when it succeeded (ingest.transform.scope): the
+-- next build rebuilds only the months that changed since.  'publication:staged' is a build not
+-- yet published.
+create table if not exists audit.build_mark (
+    build           text        primary key check (build in ('stage', 'publication', 'publication:staged')),
+    file_watermark  bigint      not null,
+    locks           jsonb       not null,
+    fingerprint     text        not null,
+    marked_at       timestamptz not null
+);

@@ -1,4 +1,10 @@
-{{ config(materialized='table') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ delete_build_periods() }}",
+    post_hook="analyze {{ this }}",
+    indexes=[{'columns': ['period']}],
+) }}
 -- Every official value re-attributed to today's units: a former unit's counts go to its
 -- successors in proportion to the succession shares, so series stay comparable across the
 -- 1 July 2025 merger.  Counts add up; nothing keeps "the last value".
@@ -6,6 +12,7 @@ with
 
 resolved as (
     select * from {{ ref('int_indicator_values__published') }}
+    where {{ in_build_periods('period') }}
 ),
 
 successors as (

@@ -1,4 +1,10 @@
-{{ config(materialized='table') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ delete_build_periods() }}",
+    post_hook="analyze {{ this }}",
+    indexes=[{'columns': ['period']}],
+) }}
 -- Grain: one row per unit x indicator x service x period: what officials may read.
 -- Write-audit-publish: a unit-period's candidate values are published when the gate checked
 -- this very content and no open or explained error holds it.  Otherwise the values published
@@ -17,10 +23,12 @@ with
 
 resolved as (
     select * from {{ ref('int_indicator_values__resolved') }}
+    where {{ in_build_periods('period') }}
 ),
 
 publication as (
     select * from {{ ref('int_unit_periods__publication') }}
+    where {{ in_build_periods('period') }}
 ),
 
 fresh as (
@@ -55,6 +63,7 @@ fresh as (
 {% if previous %}
 previous as (
     select * from {{ previous }}
+    where {{ in_build_periods('period') }}
 ),
 
 kept as (

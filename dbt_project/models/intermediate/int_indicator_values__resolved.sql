@@ -1,4 +1,10 @@
-{{ config(materialized='table') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ delete_build_periods() }}",
+    post_hook="analyze {{ this }}",
+    indexes=[{'columns': ['period']}],
+) }}
 -- One value per unit x indicator x service x period: the latest file of the most trusted source
 -- kind (a structured template beats a source extract, which beats a reviewed narrative figure,
 -- which beats a narrative report as the extractor read it), with the
@@ -8,6 +14,7 @@ with
 
 versioned as (
     select * from {{ ref('int_submission_rows__versioned') }}
+    where {{ in_build_periods('period') }}
 ),
 
 with_history as (

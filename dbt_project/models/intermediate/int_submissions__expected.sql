@@ -1,4 +1,10 @@
-{{ config(materialized='table') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ delete_build_periods() }}",
+    post_hook="analyze {{ this }}",
+    indexes=[{'columns': ['period']}],
+) }}
 -- The rows each unit is expected to send for each period it existed in, from the registry.
 with
 
@@ -12,7 +18,7 @@ reporters as (
 
 periods as (
     select * from {{ ref('int_periods__calendar') }}
-    where is_reporting_period
+    where is_reporting_period and {{ in_build_periods('period') }}
 ),
 
 final as (

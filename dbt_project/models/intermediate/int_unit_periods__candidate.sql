@@ -1,4 +1,10 @@
-{{ config(materialized='table') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    pre_hook="{{ delete_build_periods() }}",
+    post_hook="analyze {{ this }}",
+    indexes=[{'columns': ['period']}],
+) }}
 -- Grain: one row per unit x period with candidate values on the audit stage.  `content_hash`
 -- fingerprints what the quality gate checks; a unit-period is published only when the gate
 -- recorded this same hash (stg_audit__unit_period_checks), so values nobody checked never reach
@@ -8,6 +14,7 @@ with
 
 resolved as (
     select * from {{ ref('int_indicator_values__resolved') }}
+    where {{ in_build_periods('period') }}
 ),
 
 final as (

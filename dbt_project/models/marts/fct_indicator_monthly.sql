@@ -1,7 +1,16 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook=["{{ delete_build_periods() }}"],
+    post_hook=["analyze {{ this }}"],
+    indexes=[{'columns': ['period']}],
+) }}
 with
 
 published as (
     select * from {{ ref('int_indicator_values__published') }}
+    where {{ in_build_periods('period') }}
 ),
 
 final as (
@@ -12,7 +21,7 @@ final as (
         period,
         numerator,
         denominator,
-        reported_rate_pct,
+        reported_rate_pct::numeric as reported_rate_pct,
         {{ rate_pct('numerator', 'denominator') }} as computed_rate_pct,
         is_numerator_above_denominator,
         source_kind,

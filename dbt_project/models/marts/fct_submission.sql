@@ -1,11 +1,21 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook=["{{ delete_build_periods() }}"],
+    post_hook=["analyze {{ this }}"],
+    indexes=[{'columns': ['period']}],
+) }}
 with
 
 expected as (
     select * from {{ ref('int_submissions__expected') }}
+    where {{ in_build_periods('period') }}
 ),
 
 resolved as (
     select * from {{ ref('int_indicator_values__resolved') }}
+    where {{ in_build_periods('period') }}
 ),
 
 files as (
@@ -14,6 +24,7 @@ files as (
 
 file_units as (
     select * from {{ ref('int_submission_files__units') }}
+    where {{ in_build_periods('period') }}
 ),
 
 periods as (

@@ -1,3 +1,4 @@
+{{ config(indexes=[{'columns': ['period']}]) }}
 -- Grain: one row per commune x month: BHXH and health-insurance participants living in the
 -- commune (each with their status in the month's latest extract) by identity-verification
 -- status, and the verified share (the indicator BHXH_VERIFIED's rate, from the extract).

@@ -1,3 +1,4 @@
+{{ config(indexes=[{'columns': ['period']}]) }}
 -- Grain: one row per commune x civil-registry record type x month: the digitisation funnel of
 -- historical civil-registry records as the civil-registry software exports it (the month's
 -- latest extract), total >= scanned >= entered >= synced, with each step's share.  The shares

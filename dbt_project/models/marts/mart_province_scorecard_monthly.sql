@@ -1,7 +1,16 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook=["{{ delete_build_periods() }}"],
+    post_hook=["analyze {{ this }}"],
+    indexes=[{'columns': ['period']}],
+) }}
 with
 
 province_values as (
     select * from {{ ref('int_indicator_values__province') }}
+    where {{ in_build_periods('period', and_previous=true) }}
 ),
 
 indicators as (
@@ -41,6 +50,7 @@ final as (
         and rated.indicator_code = previous.indicator_code
         and rated.service_code = previous.service_code
         and periods.previous_period = previous.period
+    where {{ in_build_periods('rated.period') }}
 )
 
 select * from final

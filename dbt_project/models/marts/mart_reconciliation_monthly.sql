@@ -1,3 +1,11 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook=["{{ delete_build_periods() }}"],
+    post_hook=["analyze {{ this }}"],
+    indexes=[{'columns': ['period']}],
+) }}
 -- Grain: one row per unit x indicator x month with an extract correspondence: the figures the
 -- unit reported beside the source extract's for the same scope (a commune's own, a department's
 -- province's communes), their differences, whether each is within the registry's tolerance (a
@@ -7,6 +15,7 @@ with
 
 reconciliation as (
     select * from {{ ref('int_reconciliation__published') }}
+    where {{ in_build_periods('period') }}
 ),
 
 compared as (

@@ -1,3 +1,4 @@
+{{ config(indexes=[{'columns': ['period']}]) }}
 -- Reporting rates the way DHIS2 has them: per province and month, how many expected units
 -- reported, how many on time, and how complete their submissions were.
 with

@@ -1,3 +1,4 @@
+{{ config(indexes=[{'columns': ['period']}]) }}
 -- Progress towards each indicator's target per province and month, against a straight-line
 -- trajectory from the first reported month to the target date.
 with

@@ -1,3 +1,11 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook=["{{ delete_build_periods() }}"],
+    post_hook=["analyze {{ this }}"],
+    indexes=[{'columns': ['period']}],
+) }}
 -- Grain: one row per current unit x period that sent values or has findings of the quality gate.
 -- Open errors and warnings (explained ones count as open: they are not resolved), whether the
 -- unit-period is held out of the official figures and why, and a quality score BI can trend:
@@ -7,10 +15,12 @@ with
 
 violations as (
     select * from {{ ref('stg_audit__violations') }}
+    where {{ in_build_periods('period') }}
 ),
 
 publication as (
     select * from {{ ref('int_unit_periods__publication') }}
+    where {{ in_build_periods('period') }}
 ),
 
 successors as (

@@ -1,7 +1,16 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    pre_hook=["{{ delete_build_periods() }}"],
+    post_hook=["analyze {{ this }}"],
+    indexes=[{'columns': ['period']}],
+) }}
 with
 
 values_today as (
     select * from {{ ref('int_indicator_values__current_units') }}
+    where {{ in_build_periods('period', and_previous=true) }}
 ),
 
 indicators as (
@@ -61,6 +70,7 @@ final as (
         and rated.indicator_code = previous.indicator_code
         and rated.service_code = previous.service_code
         and periods.previous_period = previous.period
+    where {{ in_build_periods('rated.period') }}
 )
 
 select * from final
