@@ -259,8 +259,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     with connect() as conn:
         outcomes = replay_period(conn, args.period)
     print(f"{args.period}: replayed {len(outcomes)} files from the archive")
-    if not args.no_build:
-        print(json.dumps(build_models()))
+    if not args.no_build:  # the files keep their ids: every month is rebuilt, not only new files' months
+        print(json.dumps(build_models(full_refresh=True)))
     return 0
 
 
