@@ -57,3 +57,17 @@
         select 1
     {%- endif -%}
 {%- endmacro %}
+
+{#- The configuration of a model built by period: incremental, its run's months deleted before
+    they are inserted again, its statistics refreshed after (the planner must know the new
+    month), and an index on period. -#}
+{% macro config_by_period() -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='append_new_columns',
+        pre_hook=["{{ delete_build_periods() }}"],
+        post_hook=["analyze {{ this }}"],
+        indexes=[{'columns': ['period']}],
+    ) }}
+{%- endmacro %}

@@ -1,10 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    pre_hook="{{ delete_build_periods() }}",
-    post_hook="analyze {{ this }}",
-    indexes=[{'columns': ['period']}],
-) }}
+{{ config_by_period() }}
 -- Every official value re-attributed to today's units: a former unit's counts go to its
 -- successors in proportion to the succession shares, so series stay comparable across the
 -- 1 July 2025 merger.  Counts add up; nothing keeps "the last value".

@@ -1,10 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    pre_hook="{{ delete_build_periods() }}",
-    post_hook="analyze {{ this }}",
-    indexes=[{'columns': ['period']}],
-) }}
+{{ config_by_period() }}
 -- Grain: one row per unit x indicator x service x period: what officials may read.
 -- Write-audit-publish: a unit-period's candidate values are published when the gate checked
 -- this very content and no open or explained error holds it.  Otherwise the values published

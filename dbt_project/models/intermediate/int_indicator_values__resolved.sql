@@ -1,10 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    pre_hook="{{ delete_build_periods() }}",
-    post_hook="analyze {{ this }}",
-    indexes=[{'columns': ['period']}],
-) }}
+{{ config_by_period() }}
 -- One value per unit x indicator x service x period: the latest file of the most trusted source
 -- kind (a structured template beats a source extract, which beats a reviewed narrative figure,
 -- which beats a narrative report as the extractor read it), with the

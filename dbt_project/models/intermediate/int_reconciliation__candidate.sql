@@ -1,10 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    pre_hook="{{ delete_build_periods() }}",
-    post_hook="analyze {{ this }}",
-    indexes=[{'columns': ['period']}],
-) }}
+{{ config_by_period() }}
 -- Grain: one row per unit x indicator x period for the indicators the registry gives an extract
 -- correspondence (registry.indicator_extract): the figures the unit reported (the candidate
 -- value of any source kind but `extract`, service `NA`) beside the source extract's measures for

@@ -1,10 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    pre_hook="{{ delete_build_periods() }}",
-    post_hook="analyze {{ this }}",
-    indexes=[{'columns': ['period']}],
-) }}
+{{ config_by_period() }}
 -- Grain: one row per unit x period with candidate values on the audit stage.  `content_hash`
 -- fingerprints what the quality gate checks; a unit-period is published only when the gate
 -- recorded this same hash (stg_audit__unit_period_checks), so values nobody checked never reach

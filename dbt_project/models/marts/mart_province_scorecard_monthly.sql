@@ -1,11 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='append_new_columns',
-    pre_hook=["{{ delete_build_periods() }}"],
-    post_hook=["analyze {{ this }}"],
-    indexes=[{'columns': ['period']}],
-) }}
+{{ config_by_period() }}
 with
 
 province_values as (

@@ -1,11 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='append_new_columns',
-    pre_hook=["{{ delete_build_periods() }}"],
-    post_hook=["analyze {{ this }}"],
-    indexes=[{'columns': ['period']}],
-) }}
+{{ config_by_period() }}
 -- Grain: one row per unit x indicator x month with an extract correspondence: the figures the
 -- unit reported beside the source extract's for the same scope (a commune's own, a department's
 -- province's communes), their differences, whether each is within the registry's tolerance (a

@@ -1,11 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='append_new_columns',
-    pre_hook=["{{ delete_build_periods() }}"],
-    post_hook=["analyze {{ this }}"],
-    indexes=[{'columns': ['period']}],
-) }}
+{{ config_by_period() }}
 -- Grain: one row per current unit x period that sent values or has findings of the quality gate.
 -- Open errors and warnings (explained ones count as open: they are not resolved), whether the
 -- unit-period is held out of the official figures and why, and a quality score BI can trend:
