@@ -37,7 +37,7 @@ from typing import Any, TypeVar
 
 import psycopg
 
-from ingest.landing.spool import ROW_COLUMNS, copy_field
+from ingest.landing.spool import ROW_COLUMNS
 from ingest.quality.catalogue import (
     CANDIDATE,
     EXPECTED,
@@ -52,7 +52,7 @@ from ingest.quality.gate import CANDIDATE_UNIT_PERIODS
 from ingest.quality.ledger import record_checked, record_findings
 from ingest.registry import NO_SERVICE, Indicator, Registry, load_registry
 from ingest.submissions.periods import report_deadline
-from ingest.warehouse.db import copy_rows, init_schema, scratch_database
+from ingest.warehouse.db import copy_field, copy_rows, init_schema, scratch_database
 from ingest.warehouse.registry_sync import sync_registry
 
 PERIOD = "2026-03"

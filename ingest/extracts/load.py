@@ -16,7 +16,6 @@ True
 from __future__ import annotations
 
 import gc
-import json
 import queue
 import tempfile
 import threading
@@ -28,12 +27,12 @@ from operator import itemgetter
 from typing import IO, Any
 
 import psycopg
-from psycopg import sql
 from psycopg.copy import LibpqWriter
 
 from ingest.extracts.formats import ExtractKind
 from ingest.extracts.parse import BhxhVerification, CivilRegistryRow, bhxh_batches, civil_registry_batches
 from ingest.submissions.model import RowProblem
+from ingest.warehouse.db import QUARANTINE_COLUMNS, copy_field, copy_into
 
 TABLES: dict[ExtractKind, str] = {"civil_registry": "raw.civil_registry_count", "bhxh": "raw.bhxh_verification"}
 ROW_COLUMNS: dict[ExtractKind, tuple[str, ...]] = {
@@ -62,22 +61,10 @@ ROW_COLUMNS: dict[ExtractKind, tuple[str, ...]] = {
         "status_at",
     ),
 }
-QUARANTINE_COLUMNS = (
-    "file_id",
-    "batch_id",
-    "row_no",
-    "column_name",
-    "raw_value",
-    "reason_code",
-    "reason_vi",
-    "reason_en",
-    "raw_row",
-)
 CHUNK_BYTES = 1024 * 1024
 NULL = "\\N"
 _DATE = itemgetter(1)
 """A row's extract date (records of both kinds have it second)."""
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\x00": "\ufffd"})
 
 
 @dataclass
@@ -87,10 +74,6 @@ class LoadCounts:
     rows: int = 0
     problems: int = 0
     months: Counter[str] = field(default_factory=Counter)
-
-
-def _field(value: Any) -> str:
-    return NULL if value is None else str(value).translate(_ESCAPES)
 
 
 class _Pipelined(LibpqWriter):
@@ -129,18 +112,9 @@ class _Pipelined(LibpqWriter):
         super().finish(exc)
 
 
-def _copy(conn: psycopg.Connection[Any], table: str, columns: tuple[str, ...], *, pipelined: bool = False) -> Any:
-    stmt = sql.SQL("copy {} ({}) from stdin").format(
-        sql.Identifier(*table.split(".", 1)), sql.SQL(", ").join(map(sql.Identifier, columns))
-    )
-    cursor = conn.cursor()
-    return cursor.copy(stmt, writer=_Pipelined(cursor) if pipelined else None)
-
-
 def _problem_line(prefix: str, p: RowProblem) -> bytes:
-    raw_row = json.dumps(p.raw_row, ensure_ascii=False)
-    values = (p.row_no, p.column, p.raw_value, p.reason_code, p.reason_vi, p.reason_en, raw_row)
-    return (prefix + "\t".join(map(_field, values)) + "\n").encode("utf-8", "replace")
+    values = (p.row_no, p.column, p.raw_value, p.reason_code, p.reason_vi, p.reason_en, p.raw_row)
+    return (prefix + "\t".join(map(copy_field, values)) + "\n").encode("utf-8", "replace")
 
 
 def _count_months(records: list[Any], months: Counter[str]) -> None:
@@ -198,7 +172,7 @@ def load_extract(
     Raises :class:`~ingest.extracts.reasons.ExtractError` for a file refused as a whole (its
     rows already sent are undone with the caller's transaction or savepoint)."""
     counts = LoadCounts()
-    prefix = f"{file_id}\t{_field(batch_id)}\t"
+    prefix = f"{file_id}\t{copy_field(batch_id)}\t"
     if kind == "bhxh":
         assert key is not None, "a BHXH extract is only read with a pseudonym key"
         batches = bhxh_batches(fp, name=name, communes=communes, key=key)
@@ -206,7 +180,7 @@ def load_extract(
     else:
         batches, text = civil_registry_batches(fp, name=name, communes=communes), _civil_text
     with tempfile.TemporaryFile(prefix="d06-quarantine-") as problems, _collector_paused():
-        with _copy(conn, TABLES[kind], ROW_COLUMNS[kind], pipelined=True) as copy:
+        with copy_into(conn, TABLES[kind], ROW_COLUMNS[kind], _Pipelined) as copy:
             for records, bad in batches:
                 if records:
                     copy.write(text(records, prefix))
@@ -217,7 +191,7 @@ def load_extract(
         counts.rows = sum(counts.months.values())
         if counts.problems:
             problems.seek(0)
-            with _copy(conn, "raw.quarantine", QUARANTINE_COLUMNS) as copy:
+            with copy_into(conn, "raw.quarantine", QUARANTINE_COLUMNS) as copy:
                 while chunk := problems.read(CHUNK_BYTES):
                     copy.write(chunk)
     return counts

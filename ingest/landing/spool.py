@@ -14,7 +14,6 @@ and what crosses from a worker to the main process is a path and a few counts.
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import tempfile
 from collections import Counter
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ingest.submissions.model import RowProblem, SubmissionRow
+from ingest.warehouse.db import copy_field
 
 PREFIX_COLUMNS = ["file_id", "batch_id"]
 """The columns the store writes in front of every spooled line."""
@@ -45,34 +45,7 @@ ROW_COLUMNS = [
     "snippet",
     "source_sha256",
 ]
-QUARANTINE_COLUMNS = [
-    *PREFIX_COLUMNS,
-    "row_no",
-    "column_name",
-    "raw_value",
-    "reason_code",
-    "reason_vi",
-    "reason_en",
-    "raw_row",
-]
 _COUNTER = itertools.count()
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\x00": "\ufffd"})
-"""COPY text escapes; NUL, which no PostgreSQL text can hold, becomes U+FFFD."""
-
-
-def copy_field(value: Any) -> str:
-    """One value in COPY text format."""
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, int | Decimal):
-        return str(value)
-    if isinstance(value, tuple | list):  # text[] of plain codes
-        return "{" + ",".join(json.dumps(str(v)) for v in value) + "}" if value else "{}"
-    if isinstance(value, dict):
-        value = json.dumps(value, ensure_ascii=False)
-    return str(value).translate(_ESCAPES)
 
 
 def _num(value: int | Decimal | None) -> str:

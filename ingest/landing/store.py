@@ -17,22 +17,21 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import IO, Any
 
 import psycopg
-from psycopg import sql
 
 from ingest.extracts import CONFIG_ERRORS, ExtractKind, LoadCounts, load_extract
 from ingest.extracts.pseudonym import pseudonym_key
 from ingest.landing.adapters import AfterLoad, SourceKind
 from ingest.landing.archive import open_archived
 from ingest.landing.model import FileOutcome, Parsed
-from ingest.landing.spool import QUARANTINE_COLUMNS, ROW_COLUMNS, Spool, copy_field, prefixed_lines
+from ingest.landing.spool import ROW_COLUMNS, Spool, prefixed_lines
 from ingest.registry import Registry
 from ingest.submissions.model import SubmissionError
-from ingest.warehouse.db import copy_rows
+from ingest.warehouse.db import QUARANTINE_COLUMNS, copy_field, copy_into, copy_rows
 
 log = logging.getLogger(__name__)
 
@@ -166,14 +165,16 @@ def _ledger_row(p: Parsed, file_id: int, batch_id: str, now: Any) -> tuple[Any, 
 
 
 def _copy_spooled(
-    conn: psycopg.Connection[Any], table: str, columns: list[str], parsed: list[Parsed], ids: list[int], batch_id: str
+    conn: psycopg.Connection[Any],
+    table: str,
+    columns: Sequence[str],
+    parsed: list[Parsed],
+    ids: list[int],
+    batch_id: str,
 ) -> None:
     """Stream every file's spooled lines into one COPY, each prefixed with its file id and batch."""
-    stmt = sql.SQL("copy {} ({}) from stdin").format(
-        sql.Identifier(*table.split(".", 1)), sql.SQL(", ").join(map(sql.Identifier, columns))
-    )
     buffer = bytearray()
-    with conn.cursor() as cur, cur.copy(stmt) as copy:
+    with copy_into(conn, table, columns) as copy:
         for p, file_id in zip(parsed, ids, strict=True):
             where = p.spool.lines("rows" if table == "raw.submission_row" else "problems") if p.spool else None
             if where is None:

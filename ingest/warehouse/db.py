@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator, Sequence
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from decimal import Decimal
 from importlib import resources
 from typing import Any
 
@@ -26,6 +28,53 @@ def init_schema(conn: psycopg.Connection[Any]) -> None:
     conn.execute(ddl.encode())  # trusted, packaged DDL
 
 
+QUARANTINE_COLUMNS = (
+    "file_id",
+    "batch_id",
+    "row_no",
+    "column_name",
+    "raw_value",
+    "reason_code",
+    "reason_vi",
+    "reason_en",
+    "raw_row",
+)
+"""The columns of ``raw.quarantine`` that a loader writes, in the order its COPY text has them."""
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\x00": "\ufffd"})
+"""COPY text escapes; NUL, which no PostgreSQL text can hold, becomes U+FFFD."""
+
+
+def copy_field(value: Any) -> str:
+    """One value in COPY text format."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, int | Decimal):
+        return str(value)
+    if isinstance(value, tuple | list):  # text[] of plain codes
+        return "{" + ",".join(json.dumps(str(v)) for v in value) + "}" if value else "{}"
+    if isinstance(value, dict):
+        value = json.dumps(value, ensure_ascii=False)
+    return str(value).translate(_ESCAPES)
+
+
+def copy_into(
+    conn: psycopg.Connection[Any],
+    table: str,
+    columns: Sequence[str],
+    writer: Callable[[psycopg.Cursor[Any]], Any] | None = None,
+) -> Any:
+    """A COPY FROM STDIN into ``schema.table`` (``columns`` in order), to use as a context
+    manager; ``writer`` makes psycopg's writer for the cursor (default: its own)."""
+    schema, name = table.split(".", 1)
+    stmt = sql.SQL("copy {} ({}) from stdin").format(
+        sql.Identifier(schema, name), sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    cursor = conn.cursor()
+    return cursor.copy(stmt, writer=writer(cursor) if writer else None)
+
+
 def copy_rows(
     conn: psycopg.Connection[Any],
     table: str,
@@ -33,12 +82,8 @@ def copy_rows(
     rows: Iterable[Sequence[Any]],
 ) -> int:
     """COPY ``rows`` into ``schema.table`` (``columns`` in order); return the number of rows."""
-    schema, name = table.split(".", 1)
-    stmt = sql.SQL("copy {} ({}) from stdin").format(
-        sql.Identifier(schema, name), sql.SQL(", ").join(map(sql.Identifier, columns))
-    )
     n = 0
-    with conn.cursor() as cur, cur.copy(stmt) as copy:
+    with copy_into(conn, table, columns) as copy:
         for row in rows:
             copy.write_row(row)
             n += 1

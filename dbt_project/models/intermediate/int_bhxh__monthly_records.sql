@@ -5,38 +5,8 @@
 -- loaded files count; a row for a closed month in a file loaded after the close is held.
 with
 
-verifications as (
-    select * from {{ ref('stg_raw__bhxh_verifications') }}
-),
-
-files as (
-    select * from {{ ref('int_submission_files__effective') }}
-),
-
-locks as (
-    select * from {{ ref('stg_audit__period_locks') }}
-),
-
-counted as (
-    select
-        verifications.*,
-        files.received_at
-    from verifications
-    inner join files
-        on verifications.file_id = files.file_id
-    left join locks
-        on verifications.period = locks.period
-    where locks.closed_at is null or files.loaded_at <= locks.closed_at
-),
-
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by participant_key, period
-            order by extract_date desc, received_at desc, file_id desc, row_no desc
-        ) as extract_rank
-    from counted
+latest as (
+    {{ latest_extract_rows(ref('stg_raw__bhxh_verifications'), ['participant_key']) | indent(4) }}
 ),
 
 final as (
@@ -48,8 +18,7 @@ final as (
         status_at,
         extract_date,
         file_id
-    from ranked
-    where extract_rank = 1
+    from latest
 )
 
 select * from final

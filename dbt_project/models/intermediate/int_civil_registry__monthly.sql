@@ -6,38 +6,8 @@
 -- a file loaded after the close is held, as for submissions.
 with
 
-counts as (
-    select * from {{ ref('stg_raw__civil_registry_counts') }}
-),
-
-files as (
-    select * from {{ ref('int_submission_files__effective') }}
-),
-
-locks as (
-    select * from {{ ref('stg_audit__period_locks') }}
-),
-
-counted as (
-    select
-        counts.*,
-        files.received_at
-    from counts
-    inner join files
-        on counts.file_id = files.file_id
-    left join locks
-        on counts.period = locks.period
-    where locks.closed_at is null or files.loaded_at <= locks.closed_at
-),
-
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by commune_code, record_type, period
-            order by extract_date desc, received_at desc, file_id desc, row_no desc
-        ) as extract_rank
-    from counted
+latest as (
+    {{ latest_extract_rows(ref('stg_raw__civil_registry_counts'), ['commune_code', 'record_type']) | indent(4) }}
 ),
 
 final as (
@@ -52,8 +22,7 @@ final as (
         records_synced,
         file_id,
         batch_id
-    from ranked
-    where extract_rank = 1
+    from latest
 )
 
 select * from final
