@@ -172,3 +172,19 @@ def smtp_sink_port() -> int:
     import zlib
 
     return 20000 + zlib.crc32(str(project_dir()).encode()) % 10000
+
+
+def portal_port() -> int:
+    """Port the submission portal listens on locally (``D06_PORTAL_PORT``), else one derived from the project path."""
+    env = os.environ.get("D06_PORTAL_PORT")
+    if env:
+        return int(env)
+    import zlib
+
+    return 30000 + zlib.crc32(str(project_dir()).encode()) % 10000
+
+
+def portal_url() -> str:
+    """The portal's public address, used in sign-in links and reminders (``D06_PORTAL_URL``, no trailing slash)."""
+    url = (os.environ.get("D06_PORTAL_URL") or "").strip().rstrip("/")
+    return url or f"http://127.0.0.1:{portal_port()}"
