@@ -39,6 +39,7 @@ from ingest.narrative.submission import narrative_parser
 from ingest.registry import Registry
 from ingest.submissions.model import FileNotice, RowProblem, SubmissionError, SubmissionRow
 from ingest.submissions.parse import looks_like_table, parse_submission
+from ingest.submissions.plan_status import store_plan_statuses
 from ingest.submissions.reasons import Reason, submission_error
 
 SourceKind = Literal["template", "review", "narrative", "extract", "civil_registry", "bhxh"]
@@ -104,7 +105,11 @@ def after_load_hooks(ctx: LandingContext) -> Callable[[SourceKind], AfterLoad | 
     def narrative(conn: Any, file_id: int, name: str, data: bytes, items: list[SubmissionRow | RowProblem]) -> None:
         after_narrative_load(conn, file_id, name, data, items, ctx.registry)
 
-    return lambda kind: narrative if kind == "narrative" else None
+    def template(conn: Any, file_id: int, name: str, data: bytes, items: list[SubmissionRow | RowProblem]) -> None:
+        if name.lower().endswith(".xlsx"):  # a workbook's second sheet: the unit's plan-task statuses
+            store_plan_statuses(conn, file_id, data)
+
+    return lambda kind: {"narrative": narrative, "template": template}.get(kind)
 
 
 def _as_table_name(name: str) -> str:

@@ -14,6 +14,7 @@ from ingest.registry.catalog import (
     Service,
     Succession,
     Unit,
+    load_plan_tasks,
     load_registry,
 )
 
@@ -26,5 +27,6 @@ __all__ = [
     "Service",
     "Succession",
     "Unit",
+    "load_plan_tasks",
     "load_registry",
 ]

@@ -24,12 +24,13 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ingest.registry import NO_SERVICE, Indicator, Registry, Unit
+from ingest.registry import NO_SERVICE, Indicator, Registry, Unit, load_plan_tasks
 from ingest.safety import neutralise_formula
 from ingest.submissions.parse import COLUMNS, DATA_SHEET, Column, normalise_period, unit_valid_in_period
 from ingest.submissions.periods import deadline_day
+from ingest.submissions.plan_status import TASK_COLUMNS, TASK_SHEET, TASK_STATUSES
 
-__all__ = ["GUIDE_SHEET", "write_template"]
+__all__ = ["GUIDE_SHEET", "led_tasks", "write_template"]
 
 GUIDE_SHEET = "huong_dan"
 
@@ -228,12 +229,55 @@ def _write_guide(ws: Worksheet, unit: Unit, period: str, rows: int) -> None:
             f"9. Lưu tệp ở định dạng .xlsx, giữ nguyên tên trang tính “{DATA_SHEET}” và nộp trước hạn nêu trên.",
             False,
         ),
+        (
+            f"10. Nếu đơn vị chủ trì nhiệm vụ của Kế hoạch tỉnh, trang tính “{TASK_SHEET}” liệt kê các nhiệm vụ đó: "
+            "chọn tình trạng trong tháng (Hoàn thành, Đang thực hiện, Chậm tiến độ) và ghi chú ngắn.",
+            False,
+        ),
     ]
     ws.column_dimensions["A"].width = 110
     for row, (text, bold) in enumerate(lines, start=1):
         cell = ws.cell(row=row, column=1, value=text or None)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         cell.font = Font(bold=bold, size=13 if row == 1 else 11)
+
+
+_TASK_HEADERS = {
+    "ma_nhiem_vu": "Mã nhiệm vụ (đã điền sẵn, không sửa).",
+    "noi_dung": "Nội dung nhiệm vụ theo kế hoạch của tỉnh (đã điền sẵn).",
+    "thoi_han": "Thời hạn theo kế hoạch (đã điền sẵn).",
+    "tinh_trang": "Chọn: " + ", ".join(TASK_STATUSES.values()) + ".",
+    "ghi_chu": "Ghi chú ngắn về kết quả hoặc lý do chậm (tối đa 500 ký tự).",
+}
+
+
+def led_tasks(unit_code: str) -> list[dict[str, str]]:
+    """The plan tasks ``unit_code`` leads (alone or as a co-lead), in plan order."""
+    return [t for t in load_plan_tasks() if unit_code in (t.get("lead_unit_code") or "").split(";")]
+
+
+def _write_tasks(ws: Worksheet, tasks: Sequence[dict[str, str]]) -> None:
+    """Sheet ``nhiem_vu``: the unit's lead tasks, with the status and note cells to fill in."""
+    for col, name in enumerate(TASK_COLUMNS, start=1):
+        cell = ws.cell(row=1, column=col, value=name)
+        cell.font, cell.fill, cell.border = _HEADER_FONT, _HEADER_FILL, _BORDER
+        cell.comment = Comment(_TASK_HEADERS[name], "Đề án 06")
+    for row, task in enumerate(tasks, start=2):
+        deadline = task.get("deadline") or ("Thường xuyên" if task.get("recurring") == "true" else "")
+        values = (task["task_id"], neutralise_formula(task["title_vi"]), neutralise_formula(deadline), None, None)
+        for col, value in enumerate(values, start=1):
+            cell = ws.cell(row=row, column=col, value=value)
+            cell.border, cell.alignment = _BORDER, _WRAP
+            cell.fill = _KEY_FILL if col <= 3 else _INPUT_FILL
+            cell.protection = Protection(locked=col <= 3)
+    if tasks:
+        choices = DataValidation(type="list", formula1='"' + ",".join(TASK_STATUSES.values()) + '"', allow_blank=True)
+        choices.add(f"D2:D{len(tasks) + 1}")
+        ws.add_data_validation(choices)
+    for letter, width in zip("ABCDE", (24, 80, 16, 18, 50), strict=True):
+        ws.column_dimensions[letter].width = width
+    ws.freeze_panes = "A2"
+    _protect(ws)
 
 
 def write_template(registry: Registry, unit_code: str, period: str, fp: BinaryIO) -> int:
@@ -262,6 +306,9 @@ def write_template(registry: Registry, unit_code: str, period: str, fp: BinaryIO
     ws.row_dimensions[1].height = 32
     _protect(ws)
     _write_guide(workbook.create_sheet(GUIDE_SHEET), unit, period, len(indicators))
+    tasks = led_tasks(unit.code)
+    if tasks:
+        _write_tasks(workbook.create_sheet(TASK_SHEET), tasks)
     workbook.properties.title = f"Báo cáo Đề án 06 – {unit.code} – {period}"
     workbook.properties.creator = "d06-warehouse"
     workbook.active = 0

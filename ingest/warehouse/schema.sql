@@ -156,6 +156,16 @@ create table if not exists audit.report_delivery (
     primary key (run_id, message_id)
 );
 
+-- Reminders before the deadline (ingest.reminders): at most one per unit and day, whoever runs them.
+create table if not exists audit.reminder_sent (
+    unit_code  text        not null,
+    sent_on    date        not null,
+    period     text        not null,
+    message_id text,
+    sent_at    timestamptz not null default now(),
+    primary key (unit_code, sent_on)
+);
+
 create table if not exists audit.period_lock (
     period           text primary key,
     closed_at        timestamptz not null default now(),
@@ -229,6 +239,24 @@ create table if not exists registry.plan_task (
     status                  text not null,
     status_as_of            date not null,
     source_line             integer
+);
+
+-- Plan-task statuses a lead unit reports each month on the second sheet (nhiem_vu) of its template:
+-- one row per sheet row that states something; a row that cannot count keeps its reason and no status.
+create table if not exists raw.plan_task_status (
+    file_id     bigint      not null,
+    row_no      integer     not null,
+    unit_code   text        not null,
+    period      text        not null,
+    task_id     text,
+    status      text        check (status in ('done', 'in_progress', 'behind')),
+    note        text,
+    reason_code text,
+    reason_vi   text,
+    reason_en   text,
+    loaded_at   timestamptz not null default now(),
+    primary key (file_id, row_no),
+    check ((status is null) = (reason_code is not null))
 );
 
 -- Which source-extract measures an indicator's figures correspond to (indicators.yml `extract:`),

@@ -29,7 +29,8 @@ def test_layout(registry):
     expected = list(registry.expected_rows("AG.STP"))
     assert count == len(expected) == 20
     workbook = openpyxl.load_workbook(io.BytesIO(data))
-    assert workbook.sheetnames == ["du_lieu", "huong_dan"]
+    # AG.STP co-leads one task of the province plan (plan_tasks.csv): its statuses go on "nhiem_vu".
+    assert workbook.sheetnames == ["du_lieu", "huong_dan", "nhiem_vu"]
     ws = workbook["du_lieu"]
     header = [c.value for c in ws[1]]
     assert header[:8] == HEADER_VI
