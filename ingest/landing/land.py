@@ -22,6 +22,7 @@ the other landing records them as duplicates.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import io
 import logging
@@ -81,6 +82,24 @@ def _copied(first: bytes, fp: BinaryIO, out: BinaryIO | None) -> Iterator[bytes]
         chunk = fp.read(_CHUNK)
 
 
+class ArchiveWriteError(OSError):
+    """The raw archive cannot be written (disk full, quota, read-only): the landing stops, and the
+    file keeps no ledger row, since a ledger row promises its archived bytes.  It stays in the
+    inbox and lands on the next run once there is room."""
+
+    def __init__(self, folder: Path, exc: OSError) -> None:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        super().__init__(
+            exc.errno,
+            f"Không ghi được vào kho lưu trữ tệp gốc {folder} ({reason}); tệp vẫn ở hộp thư đến và sẽ được nạp "
+            f"khi có chỗ / cannot write to the raw archive at {folder} ({reason}); the file stays in the inbox "
+            "and lands once there is room",
+        )
+
+
+_ARCHIVE_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG}
+
+
 def archive_stream(fp: BinaryIO, suffix: str) -> Archived:
     """Copy ``fp`` into the archive in chunks, hashing as it goes.
 
@@ -91,29 +110,35 @@ def archive_stream(fp: BinaryIO, suffix: str) -> Archived:
     folder.mkdir(parents=True, exist_ok=True)
     first = fp.read(_CHUNK)
     personal = detect_extract(first) == "bhxh"
-    fernet = archive_fernet() if personal else None
-    digest, size = hashlib.sha256(), 0
     tmp = folder / f".incoming.{os.getpid()}.{uuid.uuid4().hex}.part"
     try:
-        with tmp.open("wb") as out:
-            if fernet is not None:
-                chunks = seal(first, fp, out, fernet)
-            else:
-                chunks = _copied(first, fp, None if personal else out)
-            for chunk in chunks:
-                digest.update(chunk)
-                size += len(chunk)
-        sha256 = digest.hexdigest()
-        target = folder / sha256[:2] / f"{sha256}{suffix}{SEALED_SUFFIX if fernet else ''}"
-        if personal and fernet is None:
-            return Archived(target, sha256, size, withheld=True)
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp.chmod(0o444)
-            os.replace(tmp, target)
-        return Archived(target, sha256, size)
+        return _archive(fp, first, suffix, folder, tmp, personal)
+    except OSError as exc:
+        if exc.errno in _ARCHIVE_FULL and not isinstance(exc, ArchiveWriteError):
+            raise ArchiveWriteError(folder, exc) from None
+        raise
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _archive(fp: BinaryIO, first: bytes, suffix: str, folder: Path, tmp: Path, personal: bool) -> Archived:
+    """Write the copy to ``tmp`` as it streams, then name it by its hash (pass 1 of the archive)."""
+    fernet = archive_fernet() if personal else None
+    digest, size = hashlib.sha256(), 0
+    with tmp.open("wb") as out:
+        chunks = seal(first, fp, out, fernet) if fernet is not None else _copied(first, fp, None if personal else out)
+        for chunk in chunks:
+            digest.update(chunk)
+            size += len(chunk)
+    sha256 = digest.hexdigest()
+    target = folder / sha256[:2] / f"{sha256}{suffix}{SEALED_SUFFIX if fernet else ''}"
+    if personal and fernet is None:
+        return Archived(target, sha256, size, withheld=True)
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp.chmod(0o444)
+        os.replace(tmp, target)
+    return Archived(target, sha256, size)
 
 
 def receive_bytes(
@@ -226,6 +251,8 @@ def receive_and_parse(arrival: Arrival, ctx: LandingContext) -> Parsed:
     path = arrival.path
     try:
         received = receive_path(path, period=ctx.period, received_at=arrival.received_at, source=arrival.source)
+    except ArchiveWriteError:
+        raise  # the archive, not the file: stop the landing, record nothing
     except OSError as exc:
         log.warning("%s: cannot be read from disk: %s", path.name, _error_text(exc))
         key = hashlib.sha256(f"unreadable:{path.resolve()}:{dt.datetime.now(dt.UTC).isoformat()}".encode()).hexdigest()
