@@ -13,7 +13,7 @@ PERIOD ?= 2026-03
 DEMO_HISTORY ?= 2025-06 2026-02
 ENV := source $(STATE)/env.sh &&
 
-.PHONY: help install warehouse airflow smtp bootstrap browser demo test lint bench lock down clean fuzz mutation
+.PHONY: help install warehouse airflow smtp bootstrap browser demo portal test test-deploy lint bench lock down clean fuzz mutation
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -46,6 +46,15 @@ demo: bootstrap  ## run the monthly load for PERIOD end to end on the demo inbox
 	    || { tail -n 60 "$(STATE)/demo-dag-$$p.log"; exit 1; }; \
 	done
 	$(ENV) $(BIN)/d06 summary --period $(PERIOD)
+	$(ENV) $(BIN)/d06 portal start
+	$(ENV) $(BIN)/d06 portal link --unit $(PORTAL_UNIT)
+
+# The unit submission portal in the background (http://127.0.0.1:D06_PORTAL_PORT), with a sign-in
+# link for one demo unit; `d06 portal stop` stops it.
+PORTAL_UNIT ?= AG.STP
+portal: bootstrap  ## start the unit submission portal in the background and print a sign-in link
+	$(ENV) $(BIN)/d06 portal start
+	$(ENV) $(BIN)/d06 portal link --unit $(PORTAL_UNIT)
 
 # Debian's Chromium and its driver, for the test that opens the Data Docs offline; installed with
 # apt only when missing (as root, or with passwordless sudo), never downloaded by Selenium.
@@ -57,6 +66,15 @@ browser:  ## Chromium and chromedriver from apt (headless Data Docs test), only 
 
 test: bootstrap browser  ## run the whole test suite against the real PostgreSQL
 	$(ENV) $(BIN)/pytest
+
+# A real deployment: scheduler, dag-processor, triggerer, api-server, two Celery workers and Redis,
+# a backfill of three months with one worker killed mid-run (scripts/test_deploy.py).  Redis from
+# apt only when missing.
+test-deploy: install warehouse  ## the monthly load on a real Celery deployment, a worker killed mid-run
+	@command -v redis-server >/dev/null || { \
+	  $(APT_GET) install redis-server </dev/null >/dev/null \
+	  || { $(APT_GET) update </dev/null >/dev/null && $(APT_GET) install redis-server </dev/null >/dev/null; }; }
+	$(ENV) $(BIN)/python scripts/test_deploy.py
 
 bench: install warehouse  ## loader speed and parser memory, as ratios measured side by side
 	$(ENV) $(BIN)/python bench/bench_ingest.py
@@ -95,7 +113,8 @@ mutation: install  ## mutation testing (mutmut) of the number parser and row val
 	cd $(MUTATION_DIR) && $(CURDIR)/$(BIN)/mutmut results --all true | grep -v 'not checked' \
 	  | awk -F': ' '{n[$$2]++; t++} END {for (k in n) print k ": " n[k]; print "killed " n["killed"] "/" t}'
 
-down:  ## stop the SMTP sink and the local PostgreSQL
+down:  ## stop the portal, the SMTP sink and the local PostgreSQL
+	-$(ENV) $(BIN)/d06 portal stop
 	-$(ENV) $(BIN)/d06 smtp-sink stop
 	scripts/warehouse.sh stop
 

@@ -24,10 +24,31 @@ def _period(text: str) -> str:
 
 
 def cmd_db_init(args: argparse.Namespace) -> int:
+    if args.action != "init":
+        return cmd_db_backup(args)
     from ingest.pipeline import prepare_warehouse
 
     counts = prepare_warehouse()
     print("warehouse ready; registry rows: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+    return 0
+
+
+def cmd_db_backup(args: argparse.Namespace) -> int:
+    from ingest.warehouse.backup import BackupError, backup, restore
+
+    if not args.file:
+        print("Cần --file / --file is required", file=sys.stderr)
+        return 2
+    try:
+        if args.action == "backup":
+            out = backup(Path(args.file))
+            print(f"Đã sao lưu kho dữ liệu vào {out} / warehouse backed up to {out} ({out.stat().st_size:,} bytes)")
+        else:
+            restore(Path(args.file), force=args.force)
+            print(f"Đã khôi phục kho dữ liệu từ {args.file} / warehouse restored from {args.file}")
+    except BackupError as exc:
+        print(exc, file=sys.stderr)
+        return 1
     return 0
 
 
@@ -264,6 +285,49 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reader_password() -> str:
+    """The new login's password: D06_READER_PASSWORD, else one line of standard input (never an argument)."""
+    password = os.environ.get("D06_READER_PASSWORD")
+    if password is None:
+        import getpass
+
+        password = getpass.getpass("Mật khẩu / password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+    if len(password) < 12:
+        raise config.ConfigError(
+            "Mật khẩu phải có ít nhất 12 ký tự / the password must have at least 12 characters "
+            "(D06_READER_PASSWORD or standard input)"
+        )
+    return password
+
+
+def cmd_grant(args: argparse.Namespace) -> int:
+    from ingest.warehouse.access import GrantError, grant_reader
+    from ingest.warehouse.db import connect
+
+    scope, code = ("unit", args.unit) if args.unit else ("province", args.province)
+    try:
+        with connect() as conn:
+            grant_reader(conn, args.login, scope, code, _reader_password())
+    except GrantError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    what = f"đơn vị {code}" if scope == "unit" else f"tỉnh {code}"
+    print(f"Đã cấp quyền đọc dữ liệu của {what} cho tài khoản {args.login} / {args.login} reads {scope} {code}.")
+    return 0
+
+
+def cmd_remind(args: argparse.Namespace) -> int:
+    from ingest.reminders import send_reminders
+
+    day = dt.date.fromisoformat(args.day) if args.day else dt.date.today()
+    summary = send_reminders(day)
+    print(
+        f"Nhắc nộp báo cáo kỳ {summary['period']}: {summary['sent']} thư đã gửi, "
+        f"{summary['already_sent']} đơn vị đã được nhắc hôm nay, {summary['due']} đơn vị chưa nộp."
+    )
+    return 0
+
+
 def cmd_summary(args: argparse.Namespace) -> int:
     from ingest.summary import print_summary
 
@@ -332,19 +396,59 @@ def cmd_violations(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_portal(args: argparse.Namespace) -> int:
+    """The unit submission portal: serve it, start or stop it in the background, or make a sign-in link."""
+    from ingest.portal import server
+
+    state = config.data_dir()
+    port = args.port or config.portal_port()
+    if args.action == "serve":
+        from ingest.pipeline import prepare_warehouse
+
+        prepare_warehouse()
+        server.serve(args.host or os.environ.get("D06_PORTAL_HOST") or "127.0.0.1", port)
+    elif args.action == "start":
+        port = server.start_daemon(state, args.host or os.environ.get("D06_PORTAL_HOST") or "127.0.0.1", port)
+        print(f"portal: {config.portal_url()} (port {port}; log {state / server.LOG_FILE})")
+    elif args.action == "stop":
+        print("portal: stopped" if server.stop_daemon(state) else "portal: was not running")
+    else:
+        return _portal_link(args.unit, args.minutes)
+    return 0
+
+
+def _portal_link(unit_code: str | None, minutes: int | None) -> int:
+    from ingest.pipeline import prepare_warehouse
+    from ingest.portal.auth import today
+    from ingest.portal.settings import PortalSettings
+    from ingest.portal.signin import new_link
+    from ingest.registry import load_registry
+
+    unit = load_registry().units.get(unit_code or "")
+    if unit is None or not unit.valid_on(today()):
+        print(f"error: {unit_code!r} is not a unit of the registry valid today (--unit CODE)", file=sys.stderr)
+        return 2
+    prepare_warehouse()
+    minutes = minutes or PortalSettings.from_env().link_minutes
+    print(f"sign-in link for {unit.code}, valid {minutes} min, once: {new_link(unit, minutes)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="d06", description="Đề án 06 monitoring warehouse")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_loading, _add_writing, _add_operating, _add_reading):
+    for add in (_add_loading, _add_writing, _add_operating, _add_reading, _add_portal):
         add(sub)
     return parser
 
 
 def _add_loading(sub: Any) -> None:
     """Commands that load: the warehouse, files, dbt, the whole monthly run."""
-    p = sub.add_parser("db", help="warehouse administration")
-    p.add_argument("action", choices=["init"])
+    p = sub.add_parser("db", help="warehouse administration: init, backup, restore (pg_dump / pg_restore)")
+    p.add_argument("action", choices=["init", "backup", "restore"])
+    p.add_argument("--file", help="backup: the file to write; restore: the file to read")
+    p.add_argument("--force", action="store_true", help="restore over a warehouse that already holds data")
     p.set_defaults(func=cmd_db_init)
 
     p = sub.add_parser("ingest", help="load submission files (CSV, XLSX, JSON) or folders of them")
@@ -436,6 +540,18 @@ def _add_operating(sub: Any) -> None:
     p.add_argument("--no-build", action="store_true", help="reload the raw tables only")
     p.set_defaults(func=cmd_replay)
 
+    p = sub.add_parser("grant", help="create a database login that reads one unit's or one province's marts")
+    p.add_argument("what", choices=["reader"])
+    scope = p.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--unit", help="the unit code the login reads (e.g. AG.STP)")
+    scope.add_argument("--province", help="the province code the login reads (e.g. AG)")
+    p.add_argument("--login", required=True, help="the login name to create or update")
+    p.set_defaults(func=cmd_grant)
+
+    p = sub.add_parser("remind", help="e-mail a reminder to every unit that has not submitted the month due")
+    p.add_argument("--day", help="the day the reminders are for (YYYY-MM-DD; default today)")
+    p.set_defaults(func=cmd_remind)
+
 
 def _add_reading(sub: Any) -> None:
     """Commands that read: narrative extraction, the period's summary, the gate's findings."""
@@ -463,6 +579,17 @@ def _add_reading(sub: Any) -> None:
         q.add_argument("id", type=int, help="the violation id (from `d06 violations --period`)")
         q.add_argument("--by", required=True, help="who decides")
         q.add_argument("--comment", required=True, help="why")
+
+
+def _add_portal(sub: Any) -> None:
+    """The unit submission portal (cổng nộp báo cáo)."""
+    p = sub.add_parser("portal", help="the unit submission portal: serve, start|stop in the background, a sign-in link")
+    p.add_argument("action", choices=["serve", "start", "stop", "link"])
+    p.add_argument("--host", help="address to listen on (default D06_PORTAL_HOST, else 127.0.0.1)")
+    p.add_argument("--port", type=int, default=None, help="default: D06_PORTAL_PORT")
+    p.add_argument("--unit", help="link: the unit code to sign in as, e.g. AG.STP")
+    p.add_argument("--minutes", type=int, default=None, help="link: minutes valid (default D06_PORTAL_LINK_MINUTES)")
+    p.set_defaults(func=cmd_portal)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -41,6 +41,10 @@ def previous_month(day: dt.date) -> str:
 
 
 PREPARE_LOCK = 0x0D06_0001
+BUILD_LOCK = 0x0D06_0002
+"""Held by each build step (stage, audit, build, quality_gate, publish) while it runs: two runs at
+once (a re-run of a period while it runs, or a hand-run `d06 build`) take turns step by step, and
+every step rebuilds from what the warehouse holds, so they converge to the same marts."""
 """Advisory-lock key that serialises :func:`prepare_warehouse`."""
 
 
@@ -91,6 +95,18 @@ def start_run(run_id: str, period: str) -> None:
                       steps_done = '{}', error = null, summary = null""",
             (run_id, period),
         )
+
+
+@contextlib.contextmanager
+def exclusive_build() -> Iterator[None]:
+    """Hold the warehouse's build lock (:data:`BUILD_LOCK`) for the duration of the block."""
+    with connect() as conn:
+        conn.autocommit = True
+        conn.execute("select pg_advisory_lock(%s)", (BUILD_LOCK,))
+        try:
+            yield
+        finally:
+            conn.execute("select pg_advisory_unlock(%s)", (BUILD_LOCK,))
 
 
 @contextlib.contextmanager
@@ -206,7 +222,7 @@ def stage_models(run_id: str | None = None, *, full_refresh: bool = False) -> di
     from ingest.transform.dbt_runner import run_dbt
     from ingest.transform.scope import build_scope, mark_built
 
-    with step(run_id, "stage") if run_id else contextlib.nullcontext():
+    with step(run_id, "stage") if run_id else contextlib.nullcontext(), exclusive_build():
         with connect() as conn:  # the new month's rows, known to the planner before dbt joins them
             conn.execute("analyze raw.submission_row, audit.load_ledger, raw.quarantine")
         scope = build_scope("stage", full=full_refresh)
@@ -229,7 +245,7 @@ def audit(period: str | None, *, run_id: str) -> dict[str, Any]:
     """Audit: the check catalogue on the stage, into the violation ledger (``ingest.quality.gate``)."""
     from ingest.quality.gate import audit_period
 
-    with step(run_id, "audit"):
+    with step(run_id, "audit"), exclusive_build():
         return audit_period(period, run_id=run_id).as_dict()
 
 
@@ -240,7 +256,7 @@ def build_publication(run_id: str | None = None, *, full_refresh: bool = False) 
     from ingest.transform.dbt_runner import run_dbt
     from ingest.transform.scope import build_scope, incremental_marts, mark_built
 
-    with step(run_id, "build") if run_id else contextlib.nullcontext():
+    with step(run_id, "build") if run_id else contextlib.nullcontext(), exclusive_build():
         discard_staged()
         scope = build_scope("publication", full=full_refresh)
         if scope.periods is not None:
@@ -263,9 +279,13 @@ class GateBlocked(RuntimeError):
 def quality_gate(period: str, *, run_id: str) -> dict[str, Any]:
     """Validate the staged marts with the GX checkpoint; an error-level failure blocks publication."""
     from ingest.quality.gx_checks import run_quality_gate
-    from ingest.quality.publish import STAGED
+    from ingest.quality.publish import STAGED, staged_exists
+    from ingest.transform.scope import publication_pending
 
-    with step(run_id, "quality_gate"):
+    with step(run_id, "quality_gate"), exclusive_build():
+        if not staged_exists() and not publication_pending():  # another run published this build
+            log.info("quality_gate: the last publication build is already validated and published")
+            return {"passed": 0, "failed": 0, "data_docs": None, "already_published": True}
         outcome = run_quality_gate(period, run_id=run_id, schema=STAGED)
         if outcome.blocking:
             names = ", ".join(r.check_name for r in outcome.blocking)
@@ -274,14 +294,20 @@ def quality_gate(period: str, *, run_id: str) -> dict[str, Any]:
 
 
 def publish(run_id: str | None = None) -> dict[str, Any]:
-    """Publish: swap the validated marts in, in one transaction."""
+    """Publish: swap the validated marts in, in one transaction.  Run again after it succeeded
+    (a retried task whose success was not recorded), it finds nothing pending and changes nothing."""
+    from ingest.quality.publish import PublishError
     from ingest.quality.publish import publish as swap
-    from ingest.transform.scope import mark_published
+    from ingest.transform.scope import promote_staged_mark, publication_pending
 
-    with step(run_id, "publish") if run_id else contextlib.nullcontext():
-        published = swap()
-        mark_published()
-        return published
+    with step(run_id, "publish") if run_id else contextlib.nullcontext(), exclusive_build():
+        try:
+            return swap(before_commit=promote_staged_mark)
+        except PublishError:
+            if publication_pending():
+                raise
+            log.info("publish: the last publication build is already published; nothing to do")
+            return {"published": 0, "schema": "marts", "already_published": True}
 
 
 def build_models(run_id: str | None = None, period: str | None = None, *, full_refresh: bool = False) -> dict[str, Any]:

@@ -13,11 +13,12 @@ in a schema of their own (they then depend on the tables by name, not by identit
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from psycopg import sql
 
+from ingest.warehouse.access import apply_row_security
 from ingest.warehouse.db import connect
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,6 @@ OFFICIAL = "marts"
 STAGED = "marts_next"
 """Where a run builds the marts before publishing them (``D06_MARTS_BUILD_SCHEMA``)."""
 RETIRED = "marts_retired"
-BI_ROLE = "bi_reader"
 LOCK_TIMEOUT = "120s"
 
 
@@ -37,6 +37,12 @@ class PublishError(RuntimeError):
 
 def _schema_exists(conn: Any, name: str) -> bool:
     return conn.execute("select 1 from pg_namespace where nspname = %s", (name,)).fetchone() is not None
+
+
+def staged_exists() -> bool:
+    """Whether a build left marts to publish (the staging schema exists)."""
+    with connect() as conn:
+        return _schema_exists(conn, STAGED)
 
 
 def discard_staged() -> None:
@@ -92,8 +98,11 @@ def _index_definitions(conn: Any, table: str) -> list[tuple[Any]]:
     ).fetchall()
 
 
-def publish() -> dict[str, Any]:
-    """Swap the staged marts in as the official ones; return the tables published."""
+def publish(before_commit: Callable[[Any], None] | None = None) -> dict[str, Any]:
+    """Swap the staged marts in as the official ones; return the tables published.
+
+    ``before_commit(conn)`` runs last in the swap's transaction (the build mark's promotion), so
+    that a crash leaves either both or neither."""
     with connect() as conn:
         if not _schema_exists(conn, STAGED):
             raise PublishError(f"no staged marts to publish (schema {STAGED} does not exist)")
@@ -103,6 +112,7 @@ def publish() -> dict[str, Any]:
                 "select tablename from pg_tables where schemaname = %s order by tablename", (STAGED,)
             ).fetchall()
         ]
+        secured = apply_row_security(conn, STAGED)  # policies and grants travel with the tables
         conn.execute(sql.SQL("set local lock_timeout = {}").format(sql.Literal(LOCK_TIMEOUT)))
         if _schema_exists(conn, OFFICIAL):
             for (table,) in conn.execute(
@@ -118,15 +128,8 @@ def publish() -> dict[str, Any]:
                 sql.SQL("alter schema {} rename to {}").format(sql.Identifier(OFFICIAL), sql.Identifier(RETIRED))
             )
         conn.execute(sql.SQL("alter schema {} rename to {}").format(sql.Identifier(STAGED), sql.Identifier(OFFICIAL)))
-        if conn.execute("select 1 from pg_roles where rolname = %s", (BI_ROLE,)).fetchone():
-            conn.execute(
-                sql.SQL("grant usage on schema {} to {}").format(sql.Identifier(OFFICIAL), sql.Identifier(BI_ROLE))
-            )
-            conn.execute(
-                sql.SQL("grant select on all tables in schema {} to {}").format(
-                    sql.Identifier(OFFICIAL), sql.Identifier(BI_ROLE)
-                )
-            )
         conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(RETIRED)))
-    log.info("published %d marts", len(tables))
+        if before_commit is not None:
+            before_commit(conn)
+    log.info("published %d marts (%d with row-level security)", len(tables), secured)
     return {"published": len(tables), "schema": OFFICIAL}

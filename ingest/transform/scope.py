@@ -151,23 +151,30 @@ _UPSERT = """insert into audit.build_mark (build, file_watermark, locks, fingerp
 def mark_built(scope: BuildScope, *, staged: bool = False) -> None:
     """Record that ``scope``'s build succeeded: later builds start from the state it saw.  A
     publication is marked ``staged`` when built, and marked for good when it is published
-    (:func:`mark_published`): a build that is never published is built again."""
+    (:func:`promote_staged_mark`, in the swap's transaction): a build that is never published is built again."""
     name = f"{scope.build}:staged" if staged else scope.build
     with connect() as conn:
         conn.execute(_UPSERT, (name, scope.file_watermark, json.dumps(scope.locks), scope.fingerprint, scope.taken_at))
 
 
-def mark_published() -> None:
-    """The staged publication was published: its mark becomes the publication's."""
-    with connect() as conn:
-        conn.execute(
-            _UPSERT.replace(
-                "values (%s, %s, %s, %s, %s)",
-                "select 'publication', file_watermark, locks, fingerprint,"
-                " marked_at from audit.build_mark where build = 'publication:staged'",
-            )
+def promote_staged_mark(conn: Any) -> None:
+    """The staged publication is being published (in ``conn``'s transaction, the swap's): its
+    mark becomes the publication's."""
+    conn.execute(
+        _UPSERT.replace(
+            "values (%s, %s, %s, %s, %s)",
+            "select 'publication', file_watermark, locks, fingerprint,"
+            " marked_at from audit.build_mark where build = 'publication:staged'",
         )
-        conn.execute("delete from audit.build_mark where build = 'publication:staged'")
+    )
+    conn.execute("delete from audit.build_mark where build = 'publication:staged'")
+
+
+def publication_pending() -> bool:
+    """Whether a publication was built and not yet published (its staged mark is still there)."""
+    with connect() as conn:
+        found = conn.execute("select 1 from audit.build_mark where build = 'publication:staged'").fetchone()
+    return found is not None
 
 
 def incremental_marts() -> dict[str, list[str]]:

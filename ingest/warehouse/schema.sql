@@ -352,3 +352,79 @@ create table if not exists audit.build_mark (
     fingerprint     text        not null,
     marked_at       timestamptz not null
 );
+
+-- The e-mails of each run's report (ingest/reporting/mail_delivery.py): one row per message,
+-- keyed by its dedupe key (period, run, kind and recipient).  A retried send step skips what
+-- was already 'sent'; 'sending' is a message handed to the server whose outcome was not
+-- recorded (sent again on a retry, with the same Message-ID and dedupe key); 'refused' is a
+-- permanent refusal of that message (tried again by a retry, so the step keeps failing until the
+-- address is fixed).  Addresses are the units' official contact addresses.
+create table if not exists audit.mail_delivery (
+    dedupe_key    text        primary key,
+    run_id        text        not null,
+    period        text        not null,
+    kind          text        not null check (kind in ('summary', 'unit')),
+    recipient     text        not null,
+    unit_codes    text[]      not null default '{}',
+    message_id    text        not null,
+    status        text        not null check (status in ('sending', 'sent', 'refused')),
+    error         text,
+    attempted_at  timestamptz not null default now(),
+    sent_at       timestamptz
+);
+create index if not exists mail_delivery_run on audit.mail_delivery (run_id);
+
+-- The unit submission portal (ingest/portal): one-time sign-in links, sessions, sign-in attempts
+-- (the rate limit) and uploads.  Only SHA-256 hashes of link tokens, session ids, addresses and
+-- client addresses are stored, never the values.  Rows older than a day past their end are deleted.
+create schema if not exists portal;
+
+create table if not exists portal.signin_link (
+    token_hash    char(64)    primary key,
+    unit_code     text        not null,
+    address_hash  char(64)    not null,
+    created_at    timestamptz not null default now(),
+    expires_at    timestamptz not null,
+    used_at       timestamptz
+);
+
+-- role 'province': the province row of the unit registry, which sees every unit of its province.
+create table if not exists portal.session (
+    session_hash  char(64)    primary key,
+    unit_code     text        not null,
+    role          text        not null check (role in ('unit', 'province')),
+    created_at    timestamptz not null default now(),
+    expires_at    timestamptz not null,
+    revoked_at    timestamptz
+);
+
+create table if not exists portal.signin_attempt (
+    attempt_id    bigserial   primary key,
+    attempted_at  timestamptz not null default now(),
+    action        text        not null check (action in ('request', 'redeem')),
+    succeeded     boolean     not null,
+    address_hash  char(64),
+    client_hash   char(64)    not null
+);
+create index if not exists signin_attempt_address on portal.signin_attempt (address_hash, attempted_at);
+create index if not exists signin_attempt_client on portal.signin_attempt (client_hash, attempted_at);
+
+-- Every upload, landed or refused before landing ('refused': another unit's rows, a format the
+-- portal does not take, a source extract).  received_at is the server's time when the upload
+-- finished arriving; a landed file's ledger row (file_id) has the same received_at.
+create table if not exists portal.upload (
+    upload_id     bigserial   primary key,
+    unit_code     text        not null,
+    signed_in_as  text        not null,
+    period        text        not null,
+    file_name     text        not null,
+    size_bytes    bigint      not null,
+    received_at   timestamptz not null,
+    status        text        not null check (status in ('loaded', 'duplicate', 'rejected', 'failed', 'refused')),
+    file_id       bigint,
+    reason_code   text,
+    reason_vi     text,
+    reason_en     text
+);
+create index if not exists upload_unit on portal.upload (unit_code, received_at);
+create index if not exists upload_file on portal.upload (file_id);
