@@ -583,3 +583,44 @@ def test_dockerignore_at_context_root() -> None:
     for needed in (".venv", ".warehouse", ".git", "dbt_project/target", "dbt_project/logs", ".env"):
         assert needed in patterns, f".dockerignore does not exclude {needed}"
     assert patterns & {"__pycache__", "**/__pycache__"}, ".dockerignore does not exclude __pycache__"
+
+
+# Settings the code reads that the stack does not set, each with its reason.
+NOT_DEPLOYED = {
+    "D06_DEBUG": "a developer switch: tracebacks on the console",
+    "D06_BUILD_PERIODS": "set by the pipeline for its dbt subprocess",
+    "D06_MARTS_BUILD_SCHEMA": "set by the pipeline for its dbt subprocess",
+    "D06_OUTBOX": "the local SMTP sink of the demo and tests (the stack has Mailpit)",
+    "D06_READER_PASSWORD": "read once by `d06 grant reader`, run by hand for each login",
+    "D06_REGISTRY_DIR": "an alternative registry for benchmarks; the image has the packaged one",
+    "D06_SMTP_STARTTLS": "the older spelling of D06_SMTP_TLS=starttls",
+}
+
+
+def _names_read_by_the_code() -> set[str]:
+    names: set[str] = set()
+    for folder in ("ingest", "dags"):
+        for path in (ROOT / folder).rglob("*.py"):
+            names |= set(re.findall(r"[\"'](D06_[A-Z0-9_]+)[\"']", path.read_text(encoding="utf-8")))
+    return names
+
+
+def test_the_stack_passes_every_setting_the_code_reads(compose: dict[str, Any]) -> None:
+    """Issue 12: every D06_* setting the pipeline reads reaches its containers (or is listed above)."""
+    common = _env({"environment": compose["x-airflow-common"]["environment"]})
+    portal_only = {n for n in _names_read_by_the_code() if n.startswith("D06_PORTAL_")}
+    missing = sorted(_names_read_by_the_code() - portal_only - set(common) - set(NOT_DEPLOYED))
+    assert not missing, f"read by the code, not set for the Airflow services: {missing}"
+    portal = _env(compose["services"]["portal"])
+    assert not sorted(portal_only - set(portal)), "the portal service lacks some D06_PORTAL_* settings"
+
+
+def test_the_warehouse_is_initialised_once_before_anything_uses_it(services: dict[str, dict[str, Any]]) -> None:
+    init = services["warehouse-init"]
+    assert init.get("entrypoint") == ["d06"] and init.get("command") == ["db", "init"]
+    assert str(init.get("restart")) == "no"
+    assert _env(init).get("D06_BI_READER_PASSWORD", "").startswith("${D06_BI_READER_PASSWORD:?")
+    for name, service in services.items():
+        if (name.startswith(AIRFLOW_PREFIX) and name != ONE_SHOT) or name == "portal":
+            condition = (service.get("depends_on") or {}).get("warehouse-init", {}).get("condition")
+            assert condition == "service_completed_successfully", f"{name} does not wait for warehouse-init"
