@@ -10,12 +10,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
 import threading
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from ingest import pipeline
 from ingest.landing.adapters import LandingContext
@@ -203,6 +205,12 @@ def test_failed_build_leaves_the_official_marts_as_they_were(warehouse: str, tmp
             conn.execute("delete from audit.violation where check_code = 'retired_check'")
 
 
+def _as_bi_reader(dsn: str) -> str:
+    parts = conninfo_to_dict(dsn)
+    parts.update(user="bi_reader", password=os.environ["D06_BI_READER_PASSWORD"])
+    return make_conninfo(**parts)  # type: ignore[arg-type]
+
+
 def test_a_reader_never_sees_half_a_month(warehouse: str, tmp_path: Path) -> None:
     period = "2026-08"
     units = ["AG.CAT", "AG.SGDDT", "AG.STP", "AG.SYT"]
@@ -220,8 +228,8 @@ def test_a_reader_never_sees_half_a_month(warehouse: str, tmp_path: Path) -> Non
     errors: list[str] = []
     stop = threading.Event()
 
-    def read() -> None:
-        with psycopg.connect(warehouse, autocommit=True) as conn:
+    def read() -> None:  # as the BI tools read: role bi_reader, under its row-level policies
+        with psycopg.connect(_as_bi_reader(warehouse), autocommit=True) as conn:
             while not stop.is_set():
                 try:
                     seen.append(conn.execute(query).fetchone())
