@@ -15,7 +15,8 @@ Loads one month of unit submissions into the warehouse and tells the province ho
    failure stops the run before anything is published.
 6. **publish** — `marts_next` becomes `marts` in one transaction: readers never see half a month.
 7. **render_report** — the HTML quality report, in Vietnamese, grouped by check code.
-8. **send_report** — e-mail to the standing office, copying the units concerned.
+8. **send_report** — each unit with something to fix gets its own e-mail (only its rows); the
+   standing office gets the summary.  Each address once per run, also across task retries.
 9. **finish** — always runs: the run ends `success` or `failed` in `audit.pipeline_run`, with
    its summary.  A rejected or failed file, or a failed step, fails the run (after the report).
 

@@ -70,3 +70,10 @@ def test_a_run_asked_for_a_month_loads_it_whatever_triggered_it() -> None:
     assert choose_period("2026-05", extras, dt.date(2026, 11, 30)) == "2026-05"
     assert choose_period("", extras, dt.date(2026, 11, 30)) == "2026-02"
     assert choose_period(None, [], dt.date(2026, 11, 30)) == "2026-10"
+
+
+def test_reminders_run_daily_from_the_5th_to_the_10th_at_8_in_vietnam(dagbag: DagBag) -> None:
+    reminders = dagbag.dags["d06_reminders"]
+    schedule = reminders.timetable.serialize()
+    assert (schedule["expression"], schedule["timezone"]) == ("0 8 5-10 * *", "Asia/Ho_Chi_Minh")
+    assert reminders.task_ids == ["remind"]

@@ -192,17 +192,29 @@ def test_quality_gate_holds_numerator_above_denominator(monthly_run: dict[str, A
     assert held == (len(exp["held_units"]),)
 
 
-def test_one_report_e_mail_in_vietnamese(monthly_run: dict[str, Any], smtp_sink: SmtpSink) -> None:
-    emls = sorted(smtp_sink.outbox.glob("*.eml"))
-    assert len(emls) == 1
-    msg = email.message_from_bytes(emls[0].read_bytes(), policy=policy.default)
+def test_report_e_mails_in_vietnamese_one_per_address(monthly_run: dict[str, Any], smtp_sink: SmtpSink) -> None:
+    messages = [
+        email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(smtp_sink.outbox.glob("*.eml"))
+    ]
+    to = [str(m["To"]) for m in messages]
+    assert len(to) == len(set(to)), "each address gets one message"
+    assert all("," not in t and "Cc" not in m for t, m in zip(to, messages, strict=True)), "no other address"
+    (msg,) = [m for m in messages if str(m["To"]) == "cat@angiang.d06.example"]  # the standing office
     assert PERIOD in str(msg["Subject"]) and "Đề án 06" in str(msg["Subject"])
-    assert "stp" not in str(msg["To"]) and "cat@angiang.d06.example" in str(msg["To"])
     html = msg.get_body(preferencelist=("html",))
     assert html is not None
     content = html.get_content()
     assert "Báo cáo chất lượng dữ liệu Đề án 06" in content
     assert "Tử số không vượt quá mẫu số" in content
+    # The demo has both provinces: each Công an tỉnh gets the summary; every other message is a unit's.
+    offices = {"cat@angiang.d06.example", "cat@dongthap.d06.example"}
+    units = [m for m in messages if str(m["To"]) not in offices]
+    assert offices <= set(to)
+    (dong_thap,) = [m for m in messages if str(m["To"]) == "cat@dongthap.d06.example"]
+    dt_html = dong_thap.get_body(preferencelist=("html",))
+    assert dt_html is not None and "(AG." not in dt_html.get_content(), "each office's summary lists its province"
+    assert "(AG." in content
+    assert units and all("số liệu cần sửa hoặc giải trình" in str(m["Subject"]) for m in units)
     assert list(reports_dir().glob(f"{PERIOD}/*.html")), "the report is also kept on disk"
 
 

@@ -30,6 +30,7 @@ from ingest.reporting import mailer
 from ingest.reporting.mailer import ReportDeliveryError, build_message, message_size, send_report
 from ingest.reporting.quality_report import collect, deliver_report, plain_text, render, write_report
 from ingest.reporting.smtp_sink import SmtpSink, _WriteEml
+from ingest.warehouse.db import connect
 
 pytestmark = [pytest.mark.warehouse, pytest.mark.slow]
 PERIOD = "2026-03"
@@ -118,13 +119,32 @@ def _read(eml: Path) -> EmailMessage:
     return msg
 
 
+def _forget_deliveries(run_id: str) -> None:
+    """Let the run's e-mails go again (each is sent once per run: audit.mail_delivery)."""
+    with connect() as conn:
+        conn.execute("delete from audit.mail_delivery where run_id = %s", (run_id,))
+
+
+def _by_recipient(emls: list[Path]) -> dict[str, EmailMessage]:
+    messages = {str(m["To"]): m for m in map(_read, emls)}
+    assert len(messages) == len(emls), "one message per address"
+    return messages
+
+
 def test_report_within_the_limit_is_sent_whole(report: Path, smtp_sink: SmtpSink) -> None:
+    _forget_deliveries(RUN)
     before = set(smtp_sink.outbox.glob("*.eml"))
     deliver_report(PERIOD, run_id=RUN, report_path=report)
-    (eml,) = _received(smtp_sink, before)
-    assert eml.stat().st_size <= 5_000_000
-    html = _read(eml).get_body(preferencelist=("html",))
-    assert html is not None and "… và 280 dòng khác" in html.get_content()
+    emls = _received(smtp_sink, before)
+    assert all(eml.stat().st_size <= 5_000_000 for eml in emls)
+    messages = _by_recipient(emls)
+    assert {"stp@angiang.d06.example", *TO} <= set(messages), "the unit with rows, and the standing office"
+    html = messages["stp@angiang.d06.example"].get_body(preferencelist=("html",))
+    assert html is not None
+    unit = html.get_content()
+    assert _listed_rows(unit) == list(range(3, 23)) and "… và 280 dòng khác" in unit, "the unit's first 20 rows"
+    summary = messages[TO[0]].get_body(preferencelist=("html",))
+    assert summary is not None and "KHONG_CO_000" not in summary.get_content(), "the summary lists no row"
 
 
 def test_too_large_report_is_sent_as_its_summary(report: Path, smtp_sink: SmtpSink) -> None:
@@ -156,13 +176,14 @@ def test_too_large_report_is_sent_as_its_summary(report: Path, smtp_sink: SmtpSi
 
 
 def test_tiny_limit_still_sends_the_summary(report: Path, smtp_sink: SmtpSink) -> None:
-    limit = 10_000  # below the report and its HTML summary (which list every missing unit): text only
+    limit = 10_000  # below each HTML form with its charts: text only
+    _forget_deliveries(RUN)
     before = set(smtp_sink.outbox.glob("*.eml"))
     with environment(D06_MAIL_MAX_BYTES=str(limit)):
         deliver_report(PERIOD, run_id=RUN, report_path=report)
-    (eml,) = _received(smtp_sink, before)
-    assert eml.stat().st_size <= limit
-    msg = _read(eml)
+    emls = _received(smtp_sink, before)
+    assert all(eml.stat().st_size <= limit for eml in emls)
+    msg = _by_recipient(emls)[TO[0]]
     assert msg.get_body(preferencelist=("html",)) is None, "only the text summary fits"
     text = msg.get_body(preferencelist=("plain",))
     assert text is not None
@@ -173,6 +194,7 @@ def test_tiny_limit_still_sends_the_summary(report: Path, smtp_sink: SmtpSink) -
 
 
 def test_limit_below_the_summary_sends_nothing(report: Path, smtp_sink: SmtpSink) -> None:
+    _forget_deliveries(RUN)
     before = set(smtp_sink.outbox.glob("*.eml"))
     with environment(D06_MAIL_MAX_BYTES="300"), pytest.raises(ReportDeliveryError, match="D06_MAIL_MAX_BYTES=300"):
         deliver_report(PERIOD, run_id=RUN, report_path=report)

@@ -8,11 +8,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import jinja2
 import psycopg
@@ -22,10 +21,15 @@ from ingest.config import report_deadline_day, report_rows_per_unit
 from ingest.quality import violations
 from ingest.quality.data_docs import run_page_path
 from ingest.registry import NO_SERVICE, Registry, load_registry
+from ingest.reporting.overdue import overdue_tasks
+from ingest.reporting.wording import value_vi, when_vi
 from ingest.safety import neutralise_formula
 from ingest.submissions.parse import COLUMNS
 from ingest.submissions.periods import held_files
 from ingest.warehouse.db import connect
+
+if TYPE_CHECKING:
+    from ingest.reporting.charts import Chart
 
 COLUMN_LABELS_VI = {c.name: c.label_vi for c in COLUMNS}
 MART_TABLES = ["dim_unit", "dim_indicator", "dim_service", "dim_period", "fct_indicator_monthly", "fct_submission"]
@@ -59,6 +63,10 @@ class ReportData:
     """Units with an open or explained error in the period: held out of the official figures."""
     violations_csv: Path | None = None
     """The export of every finding of the period, once written (see ``write_violations_csv``)."""
+    charts: list[Chart] = field(default_factory=list)
+    """The province's charts (``ingest.reporting.charts``), embedded in the report as data: URIs."""
+    overdue: list[dict[str, Any]] = field(default_factory=list)
+    """The plan's tasks overdue in the period (``ingest.reporting.overdue``)."""
 
     @property
     def rows_loaded(self) -> int:
@@ -119,7 +127,7 @@ def collect(
         for f in data.files:
             f["unit_name"] = _unit_name(registry, f["unit_code"])
             f["warnings"] = [n["message_vi"] for n in f.get("notices") or [] if n.get("severity") == "warning"]
-        data.quarantine = _quarantine_by_unit(conn, period, run_id, data.rows_per_unit, registry)
+        data.quarantine = quarantine_by_unit(conn, period, run_id, data.rows_per_unit, registry)
         data.checks = _checks(conn, run_id, registry)
         add_findings(conn, data, registry)
         _add_submissions(conn, data, registry)
@@ -153,7 +161,7 @@ _QUARANTINE_SCOPE = """
     )"""
 
 
-def _quarantine_by_unit(
+def quarantine_by_unit(
     conn: psycopg.Connection[Any], period: str, run_id: str, limit: int, registry: Registry
 ) -> list[dict[str, Any]]:
     """Per unit: the number of quarantined rows and the first ``limit`` of them (ranked in SQL)."""
@@ -325,18 +333,12 @@ VALUE_LABELS_VI = {
 
 def _value_vi(v: Any) -> str:
     """``1597452`` -> ``1.597.452``, ``97.114`` -> ``97,11``, an ISO time -> ``00:00 ngày 10/04/2026``."""
-    if isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}T[\d:.]+([+-]\d{2}:\d{2}|Z)", v):
-        return _when(dt.datetime.fromisoformat(v))
-    if isinstance(v, bool) or not isinstance(v, int | float):
-        return "" if v is None else str(v)
-    if isinstance(v, float) and not v.is_integer():
-        return f"{v:,.2f}".rstrip("0").rstrip(".").translate(str.maketrans(",.", ".,"))
-    return f"{int(v):,}".replace(",", ".")
+    return value_vi(v)
 
 
 def _when(t: dt.datetime | None) -> str:
     """A time as officials read it, in Vietnam's time zone: ``08:30 ngày 10/04/2026``."""
-    return "" if t is None else t.astimezone(dt.timezone(dt.timedelta(hours=7))).strftime("%H:%M ngày %d/%m/%Y")
+    return when_vi(t)
 
 
 def values_vi(values: Mapping[str, Any]) -> str:
@@ -494,6 +496,8 @@ _env = jinja2.Environment(
 _env.filters["vn"] = lambda n: "" if n is None else f"{n:,}".replace(",", ".")
 _env.filters["pct"] = lambda x: "" if x is None else f"{100 * float(x):.1f}".replace(".", ",") + "%"
 _env.filters["when"] = _when
+template_env = _env
+"""The report's and the e-mails' templates (``ingest/templates``), with the filters vn, pct, when."""
 
 
 def render(data: ReportData, *, compact: bool = False, report_path: Path | None = None) -> str:
@@ -529,9 +533,19 @@ def write_report(period: str, *, run_id: str, out_dir: Path) -> Path:
     else:
         csv_path.unlink(missing_ok=True)  # a rerun of the same run id must not point at stale rows
     data.violations_csv = _export_violations(data, out_dir, registry)
+    add_charts_and_tasks(data, registry)
     path = out_dir / f"bao_cao_chat_luong_{period}_{_safe(run_id)}.html"
     path.write_text(render(data, report_path=path), encoding="utf-8")
     return path
+
+
+def add_charts_and_tasks(data: ReportData, registry: Registry) -> None:
+    """The province's charts and the plan's overdue tasks, for the report on disk."""
+    from ingest.reporting.charts import province_charts  # matplotlib: only when a report is drawn
+
+    with connect() as conn:
+        data.charts = province_charts(conn, registry, data.period)
+        data.overdue = overdue_tasks(conn, data.period, registry)
 
 
 def _export_violations(data: ReportData, out_dir: Path, registry: Registry) -> Path | None:
@@ -581,47 +595,13 @@ def plain_text(data: ReportData, *, report_path: Path | None = None) -> str:
     return text
 
 
-def recipients(data: ReportData, registry: Registry) -> tuple[list[str], list[str]]:
-    """To: the standing offices (each province's Công an tỉnh, or D06_REPORT_TO); Cc: the units concerned."""
-    to_env = os.environ.get("D06_REPORT_TO")
-    offices = [
-        registry.units[f"{u.code}.CAT"].contact_email
-        for u in registry.units.values()
-        if u.kind == "province" and u.valid_to is None and f"{u.code}.CAT" in registry.units
-    ]
-    to = [a.strip() for a in to_env.split(",")] if to_env else sorted(offices)
-    cc = sorted({registry.units[c].contact_email for c in data.units_to_notify() if c in registry.units} - set(to))
-    return to, cc
-
-
 def deliver_report(period: str, *, run_id: str, report_path: Path) -> dict[str, Any]:
-    """E-mail the report at ``report_path`` (or its summary, when the report is too large to send).
+    """E-mail the run's report: each unit its own message, the standing office the summary
+    (``ingest.reporting.mail_delivery``); each address once per run, across retries.
 
-    Raises ``ReportDeliveryError`` when the mail server cannot be reached or refuses the message;
+    Raises ``ReportDeliveryError`` when the mail server cannot be reached or refuses a message;
     the report and its CSV stay on disk.
     """
-    from ingest.reporting.mailer import send_report
+    from ingest.reporting.mail_delivery import deliver_all
 
-    registry = load_registry()
-    data = collect(period, run_id, registry)
-    csv_path = quarantine_csv_path(report_path.parent, period, run_id)
-    data.quarantine_csv = csv_path if csv_path.exists() else None
-    found_csv = violations_csv_path(report_path.parent, period, run_id)
-    data.violations_csv = found_csv if found_csv.exists() else None
-    to, cc = recipients(data, registry)
-    message_id = send_report(
-        subject=subject(data),
-        report_path=report_path,
-        text=plain_text(data),
-        short_html=render(data, compact=True, report_path=report_path),
-        short_text=plain_text(data, report_path=report_path),
-        to=to,
-        cc=cc,
-    )
-    with connect() as conn:
-        conn.execute(
-            """insert into audit.report_delivery (run_id, period, report_path, recipients, message_id)
-               values (%s, %s, %s, %s, %s)""",
-            (run_id, period, str(report_path), to + cc, message_id),
-        )
-    return {"message_id": message_id, "recipients": len(to) + len(cc)}
+    return deliver_all(period, run_id=run_id, report_path=report_path)
