@@ -6,7 +6,7 @@ Planted by hand (so the expected wording is known without the code):
     AG.X.ANBIEN  DVC_ONLINE_RECEIVED DV12: numerator 6.194 above its denominator 5.111 (an error),
                  and a row with the unknown indicator code SAI_ANBIEN_7731 (quarantined)
     AG.X.ANPHU   a row with the unknown indicator code SAI_ANPHU_8842 (quarantined)
-and two overdue plan tasks (the plan-task module is stood in for by a module of this test):
+and two overdue plan tasks (chosen by the test in place of the warehouse's):
     KH-TEST-01, led by AG.X.ANBIEN; KH-TEST-02, led by AG.SNV.
 
 Who must hear what is read from the warehouse here with SQL of the test's own (quarantined rows
@@ -19,8 +19,6 @@ import datetime as dt
 import email
 import re
 import socket
-import sys
-import types
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -92,11 +90,12 @@ def _plant(folder: Path) -> None:
 
 @pytest.fixture(scope="module")
 def plan_tasks() -> Iterator[None]:
-    """A stand-in for ``ingest.reporting.plan_tasks`` (written by another engineer)."""
-    fake = types.ModuleType("ingest.reporting.plan_tasks")
-    fake.overdue_tasks = lambda conn, period: list(TASKS)  # type: ignore[attr-defined]
+    """Overdue tasks chosen by the test, with lead units it knows (tests/test_plan_tasks.py checks
+    which tasks ``overdue_tasks`` finds in the warehouse)."""
+    from ingest.reporting import plan_tasks as module
+
     with pytest.MonkeyPatch.context() as mp:
-        mp.setitem(sys.modules, "ingest.reporting.plan_tasks", fake)
+        mp.setattr(module, "overdue_tasks", lambda conn, period, unit_code=None: list(TASKS))
         yield
 
 

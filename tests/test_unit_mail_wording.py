@@ -5,12 +5,9 @@ hand from indicators.yml (numerator / denominator texts) and checks.yml.
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
 from ingest.registry import load_registry
-from ingest.reporting.overdue import overdue_tasks
 from ingest.reporting.wording import finding_sentence, number_vi, percent_vi
 
 REGISTRY = load_registry()
@@ -92,8 +89,3 @@ def test_a_check_without_a_pattern_reads_as_its_title() -> None:
     said = finding_sentence(REGISTRY, "numerator_exceeds_denominator", "DVC_ONLINE_RECEIVED", {})
     assert said == "Tử số lớn hơn mẫu số", "values of another shape read as the check's title"
     assert finding_sentence(REGISTRY, "no_such_check", None, {"a": 1000}) == "no_such_check: a 1.000"
-
-
-def test_no_plan_task_module_means_no_overdue_tasks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "ingest.reporting.plan_tasks", None)  # import raises ImportError
-    assert overdue_tasks(None, "2026-03") == []

@@ -31,7 +31,7 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
+from multiprocessing import current_process, get_context
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
@@ -287,9 +287,12 @@ def _in_worker(item: Any) -> Parsed:
 def parse_all(
     items: Sequence[Any], ctx: LandingContext, work: Work = parse_received, *, spool_folder: Path
 ) -> Iterator[Parsed]:
-    """``work`` on each item in order, on every core when the batch is large enough to gain."""
+    """``work`` on each item in order, on every core when the batch is large enough to gain.
+
+    In a daemonic process (a Celery prefork worker's child, where Airflow runs the task) no
+    process may be started: the batch is read in this process."""
     workers = os.cpu_count() or 1
-    if workers < 2 or len(items) < PARALLEL_MIN_FILES:
+    if workers < 2 or len(items) < PARALLEL_MIN_FILES or current_process().daemon:
         spool.use_folder(spool_folder)
         for item in items:
             yield work(item, ctx)

@@ -1,40 +1,18 @@
-"""Overdue tasks of the province plan, for the report and the e-mails.
-
-``ingest.reporting.plan_tasks`` (written separately) says which tasks are overdue in a period.
-Until that module exists, there are none to report.
-"""
+"""Overdue tasks of the province plan, for the report and the e-mails, as the report shows them
+(:mod:`ingest.reporting.plan_tasks` says which tasks are overdue in a month)."""
 
 from __future__ import annotations
 
-import importlib
-import logging
 from typing import Any
 
 from ingest.registry import Registry
+from ingest.reporting import plan_tasks
 from ingest.reporting.wording import date_vi
-
-log = logging.getLogger(__name__)
-
-STATUS_VI = {
-    "not_started": "Chưa triển khai",
-    "in_progress": "Đang thực hiện",
-    "behind": "Chậm tiến độ",
-    "done": "Hoàn thành",
-    "overdue": "Quá hạn",
-}
-"""How the plan's statuses read when ``plan_tasks`` does not say; a status not listed shows as it is."""
 
 
 def overdue_tasks(conn: Any, period: str, registry: Registry | None = None) -> list[dict[str, Any]]:
-    """The plan's tasks overdue in ``period``, as the report shows them (no person is named:
-    tasks have lead units, named from ``registry``).  An empty list while
-    ``ingest.reporting.plan_tasks`` does not exist."""
-    try:
-        plan_tasks = importlib.import_module("ingest.reporting.plan_tasks")
-    except ImportError:
-        log.info("ingest.reporting.plan_tasks is not installed: no overdue tasks are reported")
-        return []
-    words = {**STATUS_VI, **getattr(plan_tasks, "STATUS_VI", {})}
+    """The plan's tasks overdue in ``period`` (no person is named: tasks have lead units, named
+    from ``registry``)."""
     return [
         {
             "task_id": t.task_id,
@@ -44,7 +22,7 @@ def overdue_tasks(conn: Any, period: str, registry: Registry | None = None) -> l
             "deadline": t.deadline,
             "deadline_vi": date_vi(t.deadline),
             "status": t.status,
-            "status_vi": words.get(t.status, t.status),
+            "status_vi": plan_tasks.STATUS_VI.get(t.status, t.status),
             "status_period": t.status_period,
             "note_vi": t.note_vi or "",
         }

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +54,30 @@ TRANSIENT = ("deadlock detected",)
 """dbt errors that a second attempt clears.  dbt swaps a view by renaming and dropping its backup
 with its dependants; two threads doing so at once can deadlock in PostgreSQL's catalog."""
 ATTEMPTS = 3
+PR_SET_PDEATHSIG = 1
+"""From <linux/prctl.h>."""
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """On Linux, a ``preexec_fn`` that makes dbt die (SIGKILL) when the process that started it
+    dies, so that a killed Airflow worker leaves no ``dbt build`` running as an orphan (its retry
+    on another worker builds the same models).  None elsewhere, or without ``prctl``."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent, sig = os.getpid(), int(signal.SIGKILL)
+
+    def preexec() -> None:
+        prctl(PR_SET_PDEATHSIG, sig)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return preexec
 
 
 def target_dir(build: str | None = None) -> Path:
@@ -76,7 +101,13 @@ def run_dbt(
     for attempt in range(1, ATTEMPTS + 1):
         log.info("running %s", " ".join(cmd))
         proc = subprocess.run(
-            cmd, cwd=dbt_dir(), env={**dbt_env(dsn), **(env or {})}, capture_output=True, text=True, check=False
+            cmd,
+            cwd=dbt_dir(),
+            env={**dbt_env(dsn), **(env or {})},
+            capture_output=True,
+            text=True,
+            check=False,
+            preexec_fn=_die_with_parent(),
         )
         output = proc.stdout + proc.stderr
         if proc.returncode == 0:
