@@ -52,6 +52,13 @@ def period_summary(period: str) -> dict[str, Any]:
         marts_period = conn.execute(
             "select count(*) from marts.fct_indicator_monthly where period = %s", (period,)
         ).fetchone()[0]  # type: ignore[index]
+        mails = dict(
+            conn.execute(
+                """select kind, count(*) from audit.mail_delivery
+                   where run_id = %s and status = 'sent' group by kind""",
+                (run_id,),
+            ).fetchall()
+        )
     eml = None
     if delivery:
         ident = "".join(c if c.isalnum() or c in "._-" else "_" for c in delivery[1].strip("<>"))
@@ -76,6 +83,8 @@ def period_summary(period: str) -> dict[str, Any]:
         "units_held": held,
         "report_path": delivery[0] if delivery else None,
         "email_path": eml,
+        "emails_to_units": mails.get("unit", 0),
+        "email_summaries": mails.get("summary", 0),
     }
 
 
@@ -97,5 +106,8 @@ def print_summary(period: str) -> int:
     print("  marts              " + ", ".join(f"{k}={v}" for k, v in s["marts"].items()))
     print(f"  facts this period  {s['fct_indicator_monthly_rows_for_period']}")
     print(f"  quality report     {s['report_path']}")
-    print(f"  e-mail sent        {s['email_path']}")
-    return 0 if s["report_path"] and s["email_path"] else 1
+    print(
+        f"  e-mails sent       {s['emails_to_units']} to units (each its own rows), "
+        f"{s['email_summaries']} province summaries; outbox {outbox_dir()}"
+    )
+    return 0 if s["report_path"] and s["email_summaries"] else 1
