@@ -30,13 +30,13 @@ Re-running a period is safe: files already loaded (same sha256) are skipped.
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import pendulum
 from airflow.sdk import Asset, AssetOrTimeSchedule, Param, TriggerRule, dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from ingest.assets import EXTRACT_ASSET_URIS, MARTS_URI
+from ingest.orchestration import default_args
 
 MARTS = Asset(MARTS_URI)
 CIVIL_REGISTRY, BHXH = (Asset(EXTRACT_ASSET_URIS[kind]) for kind in ("civil_registry", "bhxh"))
@@ -52,11 +52,7 @@ CIVIL_REGISTRY, BHXH = (Asset(EXTRACT_ASSET_URIS[kind]) for kind in ("civil_regi
     start_date=pendulum.datetime(2025, 1, 1, tz="Asia/Ho_Chi_Minh"),
     catchup=False,
     max_active_runs=1,
-    default_args={
-        "owner": "d06-data-engineering",
-        "retries": 2,
-        "retry_delay": dt.timedelta(seconds=int(os.environ.get("D06_RETRY_DELAY_SECONDS", "300"))),
-    },
+    default_args=default_args(),
     tags=["d06", "monthly", "ingest", "dbt", "quality"],
     doc_md=__doc__,
     params={

@@ -12,12 +12,11 @@ sent fails the task after every unit was tried; the retry sends only those not s
 
 from __future__ import annotations
 
-import datetime as dt
-import os
-
 import pendulum
 from airflow.sdk import dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
+
+from ingest.orchestration import default_args
 
 
 @dag(
@@ -26,11 +25,7 @@ from airflow.timetables.trigger import CronTriggerTimetable
     start_date=pendulum.datetime(2025, 1, 1, tz="Asia/Ho_Chi_Minh"),
     catchup=False,
     max_active_runs=1,
-    default_args={
-        "owner": "d06-data-engineering",
-        "retries": 2,
-        "retry_delay": dt.timedelta(seconds=int(os.environ.get("D06_RETRY_DELAY_SECONDS", "300"))),
-    },
+    default_args=default_args(),
     tags=["d06", "reminders", "email"],
     doc_md=__doc__,
 )

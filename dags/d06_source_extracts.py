@@ -18,13 +18,11 @@ a new extract rebuilds, audits and republishes the month it is for.
 
 from __future__ import annotations
 
-import datetime as dt
-import os
-
 import pendulum
 from airflow.sdk import Asset, dag, task
 
 from ingest.assets import EXTRACT_ASSET_URIS
+from ingest.orchestration import default_args
 
 CIVIL_REGISTRY = Asset(EXTRACT_ASSET_URIS["civil_registry"])
 BHXH = Asset(EXTRACT_ASSET_URIS["bhxh"])
@@ -36,11 +34,7 @@ BHXH = Asset(EXTRACT_ASSET_URIS["bhxh"])
     start_date=pendulum.datetime(2025, 1, 1, tz="Asia/Ho_Chi_Minh"),
     catchup=False,
     max_active_runs=1,
-    default_args={
-        "owner": "d06-data-engineering",
-        "retries": 2,
-        "retry_delay": dt.timedelta(seconds=int(os.environ.get("D06_RETRY_DELAY_SECONDS", "300"))),
-    },
+    default_args=default_args(),
     tags=["d06", "extracts", "ingest"],
     doc_md=__doc__,
 )

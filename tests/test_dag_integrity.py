@@ -77,3 +77,10 @@ def test_reminders_run_daily_from_the_5th_to_the_10th_at_8_in_vietnam(dagbag: Da
     schedule = reminders.timetable.serialize()
     assert (schedule["expression"], schedule["timezone"]) == ("0 8 5-10 * *", "Asia/Ho_Chi_Minh")
     assert reminders.task_ids == ["remind"]
+
+
+def test_every_task_retries_with_backoff_and_has_a_time_limit(dagbag: DagBag) -> None:
+    for dag_id, dag in dagbag.dags.items():
+        for t in dag.tasks:
+            assert t.retry_exponential_backoff, f"{dag_id}.{t.task_id} retries without backoff"
+            assert t.execution_timeout is not None, f"{dag_id}.{t.task_id} has no execution timeout"
