@@ -28,6 +28,7 @@ from ingest.config import portal_url, smtp_settings
 from ingest.registry import Registry, Unit, load_registry
 from ingest.reporting.mailer import ReportDeliveryError, build_message, deliver
 from ingest.reporting.plan_tasks import STATUS_VI, OverdueTask, overdue_tasks
+from ingest.reporting.wording import date_vi, month_vi
 from ingest.submissions.periods import deadline_day, shift_period
 from ingest.submissions.template import write_template
 from ingest.warehouse.db import connect
@@ -70,20 +71,16 @@ def _plan_month(conn: psycopg.Connection[Any], period: str) -> str:
     return found[0] if found and found[0] else period
 
 
-def _vi_date(day: dt.date) -> str:
-    return f"{day:%d/%m/%Y}"
-
-
 def reminder_text(r: Reminder) -> str:
     """The reminder's body, in Vietnamese (unit and task names only: no personal data)."""
     deadline = deadline_day(r.period)
     left = (deadline - r.day).days
-    month = f"{r.period[5:]}/{r.period[:4]}"
+    month = month_vi(r.period)
     lines = [
         f"Kính gửi {r.unit.name_vi},",
         "",
         f"Hệ thống chưa nhận được báo cáo kết quả thực hiện Đề án 06 tháng {month} của đơn vị.",
-        f"Hạn nộp: {_vi_date(deadline)}" + (f" (còn {left} ngày)." if left > 0 else " (hôm nay là hạn cuối)."),
+        f"Hạn nộp: {date_vi(deadline)}" + (f" (còn {left} ngày)." if left > 0 else " (hôm nay là hạn cuối)."),
         "",
         f"Đơn vị có thể nộp báo cáo trên cổng nộp báo cáo: {portal_url()}",
         "(đăng nhập bằng liên kết gửi tới địa chỉ thư điện tử này), hoặc điền biểu mẫu đính kèm và gửi lại.",
@@ -91,7 +88,7 @@ def reminder_text(r: Reminder) -> str:
     if r.overdue:
         lines += ["", "Nhiệm vụ quá hạn đơn vị chủ trì (cập nhật tình trạng tại trang tính “nhiem_vu” của biểu mẫu):"]
         for t in r.overdue:
-            deadline_vi = _vi_date(t.deadline) if t.deadline else "không ghi hạn"
+            deadline_vi = date_vi(t.deadline) if t.deadline else "không ghi hạn"
             status = STATUS_VI.get(t.status, t.status)
             lines.append(f"- {t.task_id}: {t.title_vi} (hạn {deadline_vi}; tình trạng: {status})")
     lines += ["", "Đây là thư tự động của Văn phòng thường trực Đề án 06; mỗi ngày đơn vị nhận tối đa một thư nhắc."]
@@ -99,9 +96,9 @@ def reminder_text(r: Reminder) -> str:
 
 
 def _message(r: Reminder, sender: str, registry: Registry) -> Any:
-    month = f"{r.period[5:]}/{r.period[:4]}"
+    month = month_vi(r.period)
     msg = build_message(
-        subject=f"[Đề án 06] Nhắc nộp báo cáo tháng {month} – hạn {_vi_date(deadline_day(r.period))}",
+        subject=f"[Đề án 06] Nhắc nộp báo cáo tháng {month} – hạn {date_vi(deadline_day(r.period))}",
         html=None,
         text=reminder_text(r),
         sender=sender,

@@ -21,7 +21,6 @@ import re
 import socket
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -39,6 +38,7 @@ from ingest.pipeline import send_report as send_step
 from ingest.registry import load_registry
 from ingest.reporting import mailer
 from ingest.reporting.mailer import ReportDeliveryError
+from ingest.reporting.plan_tasks import OverdueTask
 from ingest.reporting.quality_report import deliver_report, write_report
 from ingest.reporting.smtp_sink import SmtpSink, _WriteEml
 
@@ -52,17 +52,6 @@ SENTENCE = (
     "Số hồ sơ tiếp nhận trực tuyến trong tháng (6.194) không được vượt quá tổng số hồ sơ tiếp nhận trong tháng (5.111)"
 )
 REGISTRY = load_registry()
-
-
-@dataclass(frozen=True)
-class OverdueTask:
-    task_id: str
-    title_vi: str
-    lead_unit_code: str | None
-    deadline: dt.date | None
-    status: str
-    status_period: str | None
-    note_vi: str | None
 
 
 TASKS = [

@@ -15,6 +15,8 @@ from typing import Any
 
 import psycopg
 
+from ingest.submissions.plan_status import TASK_STATUSES
+
 
 @dataclass(frozen=True)
 class OverdueTask:
@@ -30,9 +32,7 @@ class OverdueTask:
 
 
 STATUS_VI = {
-    "done": "Hoàn thành",
-    "in_progress": "Đang thực hiện",
-    "behind": "Chậm tiến độ",
+    **TASK_STATUSES,  # the words units choose on the template's sheet nhiem_vu
     "overdue": "Quá hạn",
     "not_started": "Chưa triển khai",
     "recurring": "Thường xuyên",
