@@ -213,7 +213,7 @@ def test_every_message_has_date_message_id_and_dedupe_key(run: dict[str, Any]) -
         assert msg["Date"] and email.utils.parsedate_to_datetime(str(msg["Date"])).tzinfo is not None
         assert re.fullmatch(r"<[^<>@\s]+@[^<>@\s]+>", str(msg["Message-ID"]))
         key = str(msg["X-D06-Dedupe-Key"])
-        assert key.startswith(f"d06/{PERIOD}/{RUN}/") and str(msg["To"]) not in key
+        assert key.startswith(f"d06/{PERIOD}/") and RUN not in key and str(msg["To"]) not in key
         keys.add(key)
     assert len(keys) == len(run["messages"])
 
@@ -243,6 +243,55 @@ def test_the_send_step_run_again_sends_nothing_twice(run: dict[str, Any], smtp_s
     assert set(_per_recipient(run["emls"]).values()) == {1}
 
 
+def test_a_rerun_of_the_period_sends_nothing_that_was_sent(run: dict[str, Any], smtp_sink: SmtpSink) -> None:
+    """Another run of the same period (a re-run, a backfill) finds the same things: no e-mail again."""
+    before = set(smtp_sink.outbox.glob("*.eml"))
+    with environment(D06_PORTAL_URL=PORTAL):
+        for run_id in ("mail-rerun-1", "mail-rerun-2"):
+            report = write_report(PERIOD, run_id=run_id, out_dir=reports_dir() / PERIOD)
+            counts = send_step(PERIOD, run_id=run_id, report_path=str(report))
+            assert counts["sent"] == 0 and counts["skipped"] == len(run["messages"]), counts
+    assert set(smtp_sink.outbox.glob("*.eml")) == before
+
+
+def _forget_sent(dsn: str) -> None:
+    """As if no e-mail of the period had gone yet (the test sends them again to its own server)."""
+    with psycopg.connect(dsn) as conn:
+        conn.execute("delete from audit.mail_delivery where period = %s", (PERIOD,))
+
+
+def test_two_runs_of_the_period_at_once_send_each_message_once(
+    run: dict[str, Any], tmp_path: Path, warehouse_dsn: str
+) -> None:
+    import threading
+
+    _forget_sent(warehouse_dsn)
+    port = _free_port()
+    server = Controller(_WriteEml(tmp_path), hostname="127.0.0.1", port=port)
+    server.start()
+    errors: list[BaseException] = []
+
+    def send(run_id: str) -> None:
+        try:
+            send_step(PERIOD, run_id=run_id, report_path=str(run["report"]))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    try:
+        with environment(D06_SMTP_PORT=str(port), D06_PORTAL_URL=PORTAL):
+            threads = [threading.Thread(target=send, args=(f"mail-twin-{i}",)) for i in (1, 2)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=600)
+    finally:
+        server.stop()
+    assert not errors, errors
+    counts = _per_recipient(list(tmp_path.glob("*.eml")))
+    assert set(counts) == {str(m["To"]) for m in run["messages"]}
+    assert set(counts.values()) == {1}
+
+
 class _FailingAfter(_WriteEml):
     """Accepts ``accept`` messages, then answers 451 (try later) until ``accept`` is raised."""
 
@@ -259,8 +308,9 @@ class _FailingAfter(_WriteEml):
 
 
 def test_a_server_failing_midway_then_a_retry_delivers_each_message_once(
-    run: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    run: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, warehouse_dsn: str
 ) -> None:
+    _forget_sent(warehouse_dsn)
     monkeypatch.setattr(mailer, "RETRY_DELAYS", (0.01, 0.01))
     handler = _FailingAfter(tmp_path, accept=3)
     port = _free_port()
@@ -291,6 +341,7 @@ def test_sending_that_still_fails_fails_the_step_and_keeps_the_report(
     run: dict[str, Any], warehouse_dsn: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(mailer, "RETRY_DELAYS", (0.01, 0.01))
+    _forget_sent(warehouse_dsn)
     port = _free_port()  # nothing listens there
     with environment(D06_SMTP_PORT=str(port)), pytest.raises(ReportDeliveryError, match="attempt 3 of 3"):
         send_step(PERIOD, run_id="mail-down", report_path=str(run["report"]))
@@ -316,6 +367,7 @@ def test_summary_recipients_are_configurable_and_each_gets_its_own(
     run: dict[str, Any], smtp_sink: SmtpSink, warehouse_dsn: str
 ) -> None:
     offices = ["vanphong@angiang.d06.example", "thuongtruc@angiang.d06.example"]
+    _forget_sent(warehouse_dsn)
     before = set(smtp_sink.outbox.glob("*.eml"))
     with environment(D06_REPORT_TO=" , ".join(offices), D06_PORTAL_URL=PORTAL):
         send_step(PERIOD, run_id="mail-offices", report_path=str(run["report"]))
@@ -343,7 +395,10 @@ class _RefusingOne(_WriteEml):
         return "250 OK"
 
 
-def test_a_mailbox_refused_for_good_does_not_stop_the_others(run: dict[str, Any], tmp_path: Path) -> None:
+def test_a_mailbox_refused_for_good_does_not_stop_the_others(
+    run: dict[str, Any], tmp_path: Path, warehouse_dsn: str
+) -> None:
+    _forget_sent(warehouse_dsn)
     refused = REGISTRY.units["AG.X.ANPHU"].contact_email
     port = _free_port()
     server = Controller(_RefusingOne(tmp_path, refused), hostname="127.0.0.1", port=port)

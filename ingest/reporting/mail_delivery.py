@@ -3,8 +3,9 @@
 Each unit with something to fix gets its own message at its registry address (``contact_email``);
 the standing office gets the province's summary (``D06_REPORT_TO``, comma-separated; default
 each reporting province's Công an tỉnh).  Every message carries ``Date``, ``Message-ID`` and
-``X-D06-Dedupe-Key`` (period, run, kind and a digest of the recipient); ``audit.mail_delivery``
-records it by that key, so a retried task skips what was sent.  A mail server that is down
+``X-D06-Dedupe-Key`` (period, kind, and digests of the recipient and of what the message says);
+``audit.mail_delivery`` records it by that key, so a retried task, a re-run of the period, or two
+runs of it at once send each message once; a re-run that finds something new sends the new one.  A mail server that is down
 stops the step with ``ReportDeliveryError`` (the report stays on disk; the next attempt goes on
 where this one stopped); a message the server refuses for good is recorded, the others still go,
 and the step fails naming it (a retry tries it again).
@@ -33,6 +34,7 @@ from ingest.reporting.quality_report import (
     ReportData,
     collect,
     quarantine_csv_path,
+    safe_name,
     template_env,
     violations_csv_path,
 )
@@ -68,10 +70,22 @@ def summary_recipients(registry: Registry, provinces: Sequence[str] = ()) -> lis
     return sorted(offices.items())
 
 
-def dedupe_key(period: str, run_id: str, kind: str, recipient: str) -> str:
-    """The message's key: the same period, run, kind and recipient is one delivery."""
+def dedupe_key(period: str, kind: str, recipient: str, content: str) -> str:
+    """The message's key: the same period, kind, recipient and content is one delivery, whichever
+    run sends it.  A re-run of the period that finds the same things sends nothing again; one that
+    finds something else (a unit fixed a row, a new file came) sends the new message."""
     who = hashlib.sha256(recipient.strip().lower().encode()).hexdigest()[:16]
-    return f"d06/{period}/{run_id}/{kind}/{who}"
+    what = hashlib.sha256(content.encode()).hexdigest()[:16]
+    return f"d06/{period}/{kind}/{who}/{what}"
+
+
+def content_of(mail: Outgoing, run_id: str) -> str:
+    """What the message tells its reader, without what differs from run to run of the period
+    (the run's id, in the paths of the report and its CSV files)."""
+    text = mail.text
+    for token in sorted({run_id, safe_name(run_id)}, key=len, reverse=True):
+        text = text.replace(token, "<run>")
+    return f"{mail.subject}\n{text}"
 
 
 def _reporting_provinces(data: ReportData, registry: Registry) -> list[str]:
@@ -195,11 +209,29 @@ def fit_message(mail: Outgoing, sender: str, key: str, limit: int) -> EmailMessa
 # --- the delivery ledger -----------------------------------------------------------------------
 
 
-def delivered(conn: Any, key: str) -> bool:
-    """Whether the message of ``key`` was sent by an earlier attempt.  One the server refused is
-    tried again (and refused again, failing the step until someone fixes the address)."""
-    row = conn.execute("select status from audit.mail_delivery where dedupe_key = %s", (key,)).fetchone()
-    return row is not None and row[0] == "sent"
+# A message another run claimed and did not finish within this long is taken over (that run died).
+CLAIM_TIMEOUT_MINUTES = 10
+
+
+def claim(conn: Any, key: str, mail: Outgoing, *, run_id: str, period: str, message_id: str) -> bool:
+    """Claim the message of ``key`` for this run; False when it was sent already, or another run
+    is sending it now (two runs of the period at once send it once).  A message this run (an
+    earlier try of its task) left ``sending``, one the server refused, and one another run left
+    ``sending`` for over ``CLAIM_TIMEOUT_MINUTES`` are claimed again."""
+    row = conn.execute(
+        """insert into audit.mail_delivery (dedupe_key, run_id, period, kind, recipient, unit_codes, message_id,
+                                            status)
+           values (%s, %s, %s, %s, %s, %s, %s, 'sending')
+           on conflict (dedupe_key) do update set status = 'sending', run_id = excluded.run_id, error = null,
+               message_id = excluded.message_id, attempted_at = now()
+           where mail_delivery.status = 'refused'
+              or (mail_delivery.status = 'sending'
+                  and (mail_delivery.run_id = excluded.run_id
+                       or mail_delivery.attempted_at < now() - make_interval(mins => %s)))
+           returning 1""",
+        (key, run_id, period, mail.kind, mail.recipient, mail.unit_codes, message_id, CLAIM_TIMEOUT_MINUTES),
+    ).fetchone()
+    return row is not None
 
 
 def record(
@@ -242,15 +274,13 @@ def send_all(mails: Sequence[Outgoing], *, period: str, run_id: str, report_path
     counts = {"sent": 0, "skipped": 0, "refused": 0, "recipients": len(mails)}
     refused: list[str] = []
     for mail in mails:
-        key = dedupe_key(period, run_id, mail.kind, mail.recipient)
-        with connect() as conn:
-            if delivered(conn, key):
-                counts["skipped"] += 1
-                continue
+        key = dedupe_key(period, mail.kind, mail.recipient, content_of(mail, run_id))
         msg = fit_message(mail, settings.sender, key, limit)
         message_id = str(msg["Message-ID"])
         with connect() as conn:
-            record(conn, key, mail, run_id=run_id, period=period, message_id=message_id, status="sending")
+            if not claim(conn, key, mail, run_id=run_id, period=period, message_id=message_id):
+                counts["skipped"] += 1
+                continue
         try:
             mailer.deliver(msg, settings, tls=tls)
         except ReportDeliveryError as exc:

@@ -375,7 +375,7 @@ QUARANTINE_CSV_HEADER_VI = ["Mã đơn vị", "Tên đơn vị", "Tệp", "Dòng
 
 def quarantine_csv_path(out_dir: Path, period: str, run_id: str) -> Path:
     """Where the full quarantine export of a run's report lives: next to the report."""
-    return out_dir / f"quarantine_{period}_{_safe(run_id)}.csv"
+    return out_dir / f"quarantine_{period}_{safe_name(run_id)}.csv"
 
 
 def write_quarantine_csv(period: str, *, run_id: str, path: Path, registry: Registry | None = None) -> int:
@@ -444,7 +444,7 @@ VIOLATIONS_CSV_HEADER_VI = [
 
 def violations_csv_path(out_dir: Path, period: str, run_id: str) -> Path:
     """Where the export of a period's findings lives: next to the report."""
-    return out_dir / f"violations_{period}_{_safe(run_id)}.csv"
+    return out_dir / f"violations_{period}_{safe_name(run_id)}.csv"
 
 
 def write_violations_csv(period: str, *, path: Path, registry: Registry | None = None) -> int:
@@ -516,7 +516,8 @@ def render(data: ReportData, *, compact: bool = False, report_path: Path | None 
     )
 
 
-def _safe(run_id: str) -> str:
+def safe_name(run_id: str) -> str:
+    """``run_id`` as it appears in file names (letters, digits, - and _)."""
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in run_id)
 
 
@@ -534,7 +535,7 @@ def write_report(period: str, *, run_id: str, out_dir: Path) -> Path:
         csv_path.unlink(missing_ok=True)  # a rerun of the same run id must not point at stale rows
     data.violations_csv = _export_violations(data, out_dir, registry)
     add_charts_and_tasks(data, registry)
-    path = out_dir / f"bao_cao_chat_luong_{period}_{_safe(run_id)}.html"
+    path = out_dir / f"bao_cao_chat_luong_{period}_{safe_name(run_id)}.html"
     path.write_text(render(data, report_path=path), encoding="utf-8")
     return path
 

@@ -353,10 +353,12 @@ create table if not exists audit.build_mark (
     marked_at       timestamptz not null
 );
 
--- The e-mails of each run's report (ingest/reporting/mail_delivery.py): one row per message,
--- keyed by its dedupe key (period, run, kind and recipient).  A retried send step skips what
--- was already 'sent'; 'sending' is a message handed to the server whose outcome was not
--- recorded (sent again on a retry, with the same Message-ID and dedupe key); 'refused' is a
+-- The e-mails of each period's report (ingest/reporting/mail_delivery.py): one row per message,
+-- keyed by its dedupe key (period, kind, recipient and a digest of what it says; run_id is the
+-- run that claimed it).  A retried send step, a re-run of the period and a concurrent run skip
+-- what is 'sent' or being sent; 'sending' is a message claimed or handed to the server whose
+-- outcome was not recorded (sent again by a retry of the same run, or by any run once the claim
+-- is 10 minutes old, with the same Message-ID and dedupe key); 'refused' is a
 -- permanent refusal of that message (tried again by a retry, so the step keeps failing until the
 -- address is fixed).  Addresses are the units' official contact addresses.
 create table if not exists audit.mail_delivery (
