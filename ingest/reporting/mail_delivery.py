@@ -5,10 +5,10 @@ the standing office gets the province's summary (``D06_REPORT_TO``, comma-separa
 each reporting province's Công an tỉnh).  Every message carries ``Date``, ``Message-ID`` and
 ``X-D06-Dedupe-Key`` (period, kind, and digests of the recipient and of what the message says);
 ``audit.mail_delivery`` records it by that key, so a retried task, a re-run of the period, or two
-runs of it at once send each message once; a re-run that finds something new sends the new one.  A mail server that is down
-stops the step with ``ReportDeliveryError`` (the report stays on disk; the next attempt goes on
-where this one stopped); a message the server refuses for good is recorded, the others still go,
-and the step fails naming it (a retry tries it again).
+runs of it at once send each message once; a re-run that finds something new sends the new one.
+A mail server that is down stops the step with ``ReportDeliveryError`` (the report stays on
+disk; the next attempt goes on where this one stopped); a message the server refuses for good
+is recorded, the others still go, and the step fails naming it (a retry tries it again).
 
 >>> deliver_all("2026-03", run_id="manual__2026-04-11", report_path=Path("reports/…/bao_cao.html"))
 {'sent': 14, 'skipped': 0, 'refused': 0, 'recipients': 14}
