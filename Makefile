@@ -13,7 +13,7 @@ PERIOD ?= 2026-03
 DEMO_HISTORY ?= 2025-06 2026-02
 ENV := source $(STATE)/env.sh &&
 
-.PHONY: help install warehouse airflow smtp bootstrap browser demo portal test test-deploy lint bench lock down clean fuzz mutation
+.PHONY: help install warehouse airflow smtp bootstrap browser office demo portal test test-deploy lint bench lock down clean fuzz mutation
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,6 +31,8 @@ warehouse:  ## start the project-local PostgreSQL (or use WAREHOUSE_DSN)
 
 airflow: install warehouse  ## initialise the embedded Airflow home (SQLite metadata)
 	$(ENV) mkdir -p "$$AIRFLOW_HOME" && $(BIN)/airflow db migrate >"$(STATE)/airflow-migrate.log" 2>&1 \
+	  && $(BIN)/airflow pools set d06_warehouse "$${D06_WAREHOUSE_POOL_SLOTS:-2}" "Loads and dbt builds" \
+	    >>"$(STATE)/airflow-migrate.log" 2>&1 \
 	  || { tail -n 40 "$(STATE)/airflow-migrate.log"; exit 1; }
 
 smtp: install warehouse  ## start the local SMTP sink that writes .eml files to .warehouse/outbox
@@ -64,7 +66,16 @@ browser:  ## Chromium and chromedriver from apt (headless Data Docs test), only 
 	  $(APT_GET) install chromium chromium-driver </dev/null >/dev/null \
 	  || { $(APT_GET) update </dev/null >/dev/null && $(APT_GET) install chromium chromium-driver </dev/null >/dev/null; }; }
 
-test: bootstrap browser  ## run the whole test suite against the real PostgreSQL
+# LibreOffice (headless) and Tesseract with its Vietnamese model, for the tests that build Word
+# and PDF reports with a real office suite and read scanned PDFs by OCR; apt only when missing.
+OFFICE_PACKAGES = libreoffice-writer-nogui fonts-liberation2 tesseract-ocr tesseract-ocr-vie
+office:  ## LibreOffice, Liberation fonts and Tesseract (vie) from apt (office-file and OCR tests), only when missing
+	@command -v soffice >/dev/null && test -n "$$(fc-list 'Liberation Serif' 2>/dev/null)" \
+	  && command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx vie || { \
+	  $(APT_GET) install $(OFFICE_PACKAGES) </dev/null >/dev/null \
+	  || { $(APT_GET) update </dev/null >/dev/null && $(APT_GET) install $(OFFICE_PACKAGES) </dev/null >/dev/null; }; }
+
+test: bootstrap browser office  ## run the whole test suite against the real PostgreSQL
 	$(ENV) $(BIN)/pytest
 
 # A real deployment: scheduler, dag-processor, triggerer, api-server, two Celery workers and Redis,

@@ -36,7 +36,7 @@ from airflow.sdk import Asset, AssetOrTimeSchedule, Param, TriggerRule, dag, tas
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from ingest.assets import EXTRACT_ASSET_URIS, MARTS_URI
-from ingest.orchestration import default_args
+from ingest.orchestration import WAREHOUSE_POOL, default_args
 
 MARTS = Asset(MARTS_URI)
 CIVIL_REGISTRY, BHXH = (Asset(EXTRACT_ASSET_URIS[kind]) for kind in ("civil_registry", "bhxh"))
@@ -74,13 +74,13 @@ def d06_monthly_load() -> None:
         extras = [e.extra for events in (triggering_asset_events or {}).values() for e in events]
         return choose_period((params or {}).get("period"), extras, (logical_date or pendulum.now("UTC")).date())
 
-    @task
+    @task(pool=WAREHOUSE_POOL)
     def ingest(period: str, run_id: str | None = None) -> dict:
         from ingest.pipeline import ingest_period
 
         return ingest_period(period, run_id=str(run_id))
 
-    @task
+    @task(pool=WAREHOUSE_POOL)
     def stage(_: dict, run_id: str | None = None) -> dict:
         from ingest.pipeline import stage_models
 
@@ -92,7 +92,7 @@ def d06_monthly_load() -> None:
 
         return run_audit(period, run_id=str(run_id))
 
-    @task
+    @task(pool=WAREHOUSE_POOL)
     def build(_: dict, run_id: str | None = None) -> dict:
         from ingest.pipeline import build_publication
 

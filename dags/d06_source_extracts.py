@@ -22,7 +22,7 @@ import pendulum
 from airflow.sdk import Asset, dag, task
 
 from ingest.assets import EXTRACT_ASSET_URIS
-from ingest.orchestration import default_args
+from ingest.orchestration import WAREHOUSE_POOL, default_args
 
 CIVIL_REGISTRY = Asset(EXTRACT_ASSET_URIS["civil_registry"])
 BHXH = Asset(EXTRACT_ASSET_URIS["bhxh"])
@@ -39,7 +39,7 @@ BHXH = Asset(EXTRACT_ASSET_URIS["bhxh"])
     doc_md=__doc__,
 )
 def d06_source_extracts() -> None:
-    @task
+    @task(pool=WAREHOUSE_POOL)
     def land(run_id: str | None = None) -> dict:
         from ingest.source_extracts import land_extract_inbox
 

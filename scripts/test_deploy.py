@@ -8,8 +8,10 @@ free ports, as root or not, and leaves nothing behind:
    Airflow metadata database on the project's PostgreSQL (also the Celery result backend); the
    scheduler, dag-processor, triggerer and api-server with the `CeleryExecutor`, an
    `AIRFLOW_HOME` in a temporary folder and the repository's `dags/`; two Celery workers
-   (`airflow celery worker`, concurrency 1).  Secrets (JWT, Fernet, API password) are made at
-   run time.  The scheduler's own calendar is off (`use_job_schedule = False`): only the
+   (`airflow celery worker`, concurrency 1).  Airflow is initialised by `docker/airflow-init.sh`,
+   as docker-compose.yml does (migration, the pool `d06_warehouse`, the FAB auth manager's admin
+   login, whose password must then appear in no log).  Secrets (JWT, Fernet, admin password) are
+   made at run time.  The scheduler's own calendar is off (`use_job_schedule = False`): only the
    backfill runs.
 2. **Data**: a scratch warehouse database and data folder with three months of the demo inbox
    (2026-01 … 2026-03), `d06 db init`, and an SMTP sink for the report step.
@@ -266,7 +268,7 @@ def base_env() -> dict[str, str]:
     return env
 
 
-def airflow_env(work: Path, logs: Path, meta_dsn: str, ports: Ports, password_file: Path) -> dict[str, str]:
+def airflow_env(work: Path, logs: Path, meta_dsn: str, ports: Ports) -> dict[str, str]:
     from cryptography.fernet import Fernet
 
     sqlalchemy = meta_dsn.replace("postgresql://", "postgresql+psycopg2://", 1)
@@ -277,8 +279,7 @@ def airflow_env(work: Path, logs: Path, meta_dsn: str, ports: Ports, password_fi
         "CORE__LOAD_EXAMPLES": "False",
         "CORE__FERNET_KEY": Fernet.generate_key().decode(),
         "CORE__EXECUTION_API_SERVER_URL": f"{api}/execution/",
-        "CORE__SIMPLE_AUTH_MANAGER_USERS": "deploy:admin",
-        "CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(password_file),
+        "CORE__AUTH_MANAGER": "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager",
         "DATABASE__SQL_ALCHEMY_CONN": sqlalchemy,
         "CELERY__BROKER_URL": f"redis://127.0.0.1:{ports.redis}/0",
         "CELERY__RESULT_BACKEND": f"db+{sqlalchemy}",
@@ -304,6 +305,7 @@ def warehouse_env(dsn: str, data: Path, smtp_port: int, dbt_dir: Path) -> dict[s
         "D06_DATA_DIR": str(data),
         "D06_SMTP_HOST": "127.0.0.1",
         "D06_SMTP_PORT": str(smtp_port),
+        "AIRFLOW_CONN_SMTP_DEFAULT": f"smtp://127.0.0.1:{smtp_port}?disable_ssl=true&disable_tls=true",
         "D06_RETRY_DELAY_SECONDS": "3",
         "DBT_TARGET_PATH": str(dbt_dir / "target"),
         "DBT_LOG_PATH": str(dbt_dir / "logs"),
@@ -382,15 +384,17 @@ def run_step(procs: Processes, name: str, cmd: list[str], env: dict[str, str], t
         raise DeployError(f"{name} failed (exit {status}); see {service.log}:\n{tail}")
 
 
-def start_services(procs: Processes, env: dict[str, str], ports: Ports, work: Path) -> None:
+def start_services(procs: Processes, env: dict[str, str], ports: Ports, work: Path, *, admin_password: str) -> None:
     redis = shutil.which("redis-server")
     if not redis:
         raise DeployError("redis-server is not installed (make test-deploy installs it with apt-get)")
     (work / "redis").mkdir()
     redis_args = ["--port", str(ports.redis), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
     procs.start("redis", [redis, *redis_args, "--dir", str(work / "redis")], env)
-    say("migrating the Airflow metadata database")
-    run_step(procs, "airflow-db-migrate", [str(BIN / "airflow"), "db", "migrate"], env)
+    say("initialising Airflow as docker-compose.yml does (docker/airflow-init.sh)")
+    init_env = {**env, "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}", "AIRFLOW_ADMIN_USER": "deploy"}
+    init_env["AIRFLOW_ADMIN_PASSWORD"] = admin_password  # only the init step sees it
+    run_step(procs, "airflow-init", ["bash", str(REPO / "docker" / "airflow-init.sh")], init_env)
     airflow = str(BIN / "airflow")
     procs.start("api-server", [airflow, "api-server", "--port", str(ports.api), "--workers", "1"], env)
     for name in ("scheduler", "dag-processor", "triggerer"):
@@ -541,6 +545,14 @@ def task_error(logs: Path, run_id: str, task_id: str) -> str:
 # --- the in-process reference ---------------------------------------------------------------
 
 
+def check_no_password_in_logs(logs: Path, password: str) -> None:
+    """The admin password is stored hashed and printed nowhere (SimpleAuthManager printed it)."""
+    leaked = [p for p in logs.rglob("*") if p.is_file() and password in p.read_text(errors="replace")]
+    if leaked:
+        raise DeployError(f"the admin password appears in {', '.join(str(p) for p in leaked)}")
+    say("admin login: FAB auth manager, password hashed, in no log")
+
+
 def reference_main(pairs: list[str]) -> int:
     """Run the monthly load in-process for each ``RUN_ID=PERIOD``, in order (``d06 run``'s steps)."""
     from ingest import pipeline as p
@@ -609,17 +621,16 @@ def scenario(s: Scratch, procs: Processes, timeout: float) -> None:
 
     ports = Ports()
     password = secrets.token_urlsafe(24)
-    (s.work / "passwords.json").write_text(json.dumps({"deploy": password}))
     with SmtpSink(s.work / "outbox") as sink:
         deploy_data, ref_data = s.work / "deploy-data", s.work / "reference-data"
         env = {**base_env(), **warehouse_env(s.deploy, deploy_data, sink.port, s.work / "dbt-deploy")}
-        env |= airflow_env(s.work, s.logs, s.meta, ports, s.work / "passwords.json")
+        env |= airflow_env(s.work, s.logs, s.meta, ports)
         prepare_data(deploy_data, env, procs)
         shutil.copytree(deploy_data / "inbox", ref_data / "inbox")
         ref_env = {**base_env(), **warehouse_env(s.reference, ref_data, sink.port, s.work / "dbt-reference")}
         run_step(procs, "reference-db-init", [str(BIN / "d06"), "db", "init"], ref_env)
         say(f"warehouse data ready: {', '.join(MONTHS)} of the demo inbox in two scratch databases")
-        start_services(procs, env, ports, s.work)
+        start_services(procs, env, ports, s.work, admin_password=password)
         api = Api(f"http://127.0.0.1:{ports.api}", password)
         wait_until_ready(api, procs)
         runs = start_backfill(api, procs)
@@ -628,6 +639,7 @@ def scenario(s: Scratch, procs: Processes, timeout: float) -> None:
         tries = check_runs(api, runs, watch, s.logs)
         wait_reference(reference, timeout)
         tables = compare_marts(s.deploy, s.reference)
+    check_no_password_in_logs(s.logs, password)
     say(f"all {len(runs)} runs succeeded; retries per run: {tries}")
     say(f"marts checksum equal to the in-process load's for all {tables} tables")
 

@@ -51,6 +51,8 @@ export D06_RETRY_DELAY_SECONDS=\${D06_RETRY_DELAY_SECONDS:-5}
 export D06_BI_READER_PASSWORD='$(cat "$state/bi_reader.password" 2>/dev/null)'
 export D06_SMTP_HOST=127.0.0.1
 export D06_SMTP_PORT=${D06_SMTP_PORT:-$((port + 1))}
+# Airflow's own failure notices (ingest/orchestration.py) go through the same local SMTP sink.
+export AIRFLOW_CONN_SMTP_DEFAULT="smtp://127.0.0.1:\${D06_SMTP_PORT}?disable_ssl=true&disable_tls=true&from_email=airflow%40d06.example"
 export AIRFLOW_HOME='$state/airflow'
 export AIRFLOW__CORE__DAGS_FOLDER='$here/dags'
 export AIRFLOW__CORE__LOAD_EXAMPLES=False

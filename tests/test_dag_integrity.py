@@ -84,3 +84,30 @@ def test_every_task_retries_with_backoff_and_has_a_time_limit(dagbag: DagBag) ->
         for t in dag.tasks:
             assert t.retry_exponential_backoff, f"{dag_id}.{t.task_id} retries without backoff"
             assert t.execution_timeout is not None, f"{dag_id}.{t.task_id} has no execution timeout"
+
+
+def test_every_task_notifies_its_failure_by_smtp(dagbag: DagBag) -> None:
+    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+    for dag_id, dag in dagbag.dags.items():
+        for t in dag.tasks:
+            callbacks = t.on_failure_callback or []
+            assert any(isinstance(c, SmtpNotifier) for c in callbacks), f"{dag_id}.{t.task_id} fails silently"
+
+
+# The tasks that write the warehouse (COPY loads, dbt builds), named by hand.
+WAREHOUSE_WRITERS = {
+    "d06_monthly_load": {"ingest", "stage", "build"},
+    "d06_source_extracts": {"land"},
+}
+
+
+def test_loads_and_builds_share_the_warehouse_pool(dagbag: DagBag) -> None:
+    from ingest.orchestration import WAREHOUSE_POOL
+
+    for dag_id, writers in WAREHOUSE_WRITERS.items():
+        pooled = {t.task_id for t in dagbag.dags[dag_id].tasks if t.pool == WAREHOUSE_POOL}
+        assert pooled == writers, dag_id
+    init = (REPO / "docker" / "airflow-init.sh").read_text()
+    assert f'pool="{WAREHOUSE_POOL}"' in init, "docker/airflow-init.sh creates another pool"
+    assert f"pools set {WAREHOUSE_POOL} " in (REPO / "Makefile").read_text(), "make airflow creates another pool"

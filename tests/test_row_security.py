@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ PERIOD = "2026-03"
 TODAY = dt.date(2026, 4, 5)
 REGISTRY = load_registry()
 UNITS = ("AG.STP", "AG.CAT", "DT.STP", "AG.X.MYTHOI", "DT.X.CAOLANH")
-PASSWORD = "rls-test-password-123"
+PASSWORD = secrets.token_urlsafe(18)  # the scratch logins' password, made at run time
 LOGINS = {
     "rls_unit_ag_stp": ("unit", "AG.STP"),
     "rls_unit_ag_commune": ("unit", "AG.X.MYTHOI"),

@@ -32,6 +32,7 @@ from ingest.landing.spool import ROW_COLUMNS, Spool, prefixed_lines
 from ingest.registry import Registry
 from ingest.submissions.model import SubmissionError
 from ingest.warehouse.db import QUARANTINE_COLUMNS, copy_field, copy_into, copy_rows
+from ingest.warehouse.roles import LOADER_ROLE, act_as
 
 log = logging.getLogger(__name__)
 
@@ -100,9 +101,11 @@ def _claim(conn: psycopg.Connection[Any], parsed: list[Parsed]) -> tuple[list[Pa
         "select count(pg_advisory_xact_lock(k)) from (select unnest(%s::bigint[]) as k order by 1) as keys",
         ([_lock_key(s) for s in shas],),
     )
-    # A file refused for the warehouse's missing key was not the file's fault: sent again, it lands.
+    # A file refused for the warehouse's missing key, or stopped by an unexpected error (a database
+    # that refused the write), was not the file's fault: sent again, it lands.
     conn.execute(
-        "delete from audit.load_ledger where sha256 = any(%s) and status = 'rejected' and error_code = any(%s)",
+        """delete from audit.load_ledger
+            where sha256 = any(%s) and (status = 'failed' or (status = 'rejected' and error_code = any(%s)))""",
         (shas, sorted(CONFIG_ERRORS)),
     )
     existing = dict(
@@ -172,7 +175,10 @@ def _copy_spooled(
     ids: list[int],
     batch_id: str,
 ) -> None:
-    """Stream every file's spooled lines into one COPY, each prefixed with its file id and batch."""
+    """Stream every file's spooled lines into one COPY, each prefixed with its file id and batch
+    (no COPY when no file has any: a failed file's ledger row needs no right on the table)."""
+    if not any(p.spool for p in parsed):
+        return
     buffer = bytearray()
     with copy_into(conn, table, columns) as copy:
         for p, file_id in zip(parsed, ids, strict=True):
@@ -259,6 +265,7 @@ def store_batch(
     """Store ``parsed`` in one transaction; raise :class:`StoreError` (and store nothing) on failure."""
     try:
         with conn.transaction():
+            act_as(conn, LOADER_ROLE)  # the batch writes with the loader's rights only
             fresh, existing = _claim(conn, parsed)
             ids = _file_ids(conn, fresh) if fresh else []
             _load_streamed(conn, fresh, ids, batch_id, load)

@@ -23,9 +23,13 @@ def connect(dsn: str | None = None, *, autocommit: bool = False) -> Iterator[psy
 
 
 def init_schema(conn: psycopg.Connection[Any]) -> None:
-    """Create the landing, registry and audit tables if they do not exist."""
+    """Create the landing, registry and audit tables if they do not exist, and the services'
+    least-privilege roles (:mod:`ingest.warehouse.roles`)."""
+    from ingest.warehouse.roles import ensure_service_roles
+
     ddl = resources.files("ingest.warehouse").joinpath("schema.sql").read_text(encoding="utf-8")
     conn.execute(ddl.encode())  # trusted, packaged DDL
+    ensure_service_roles(conn)
 
 
 QUARANTINE_COLUMNS = (
