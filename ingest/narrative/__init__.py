@@ -6,13 +6,15 @@ indicator registry and check them against themselves.
 (2076, [])
 """
 
+from ingest.narrative.document import Document
 from ingest.narrative.extract import Statement, extract_statements
 from ingest.narrative.findings import Finding, consistency_findings
 from ingest.narrative.header import ReportHeader, read_header
 from ingest.narrative.mapping import MappingResult, map_statement
-from ingest.narrative.readers import NarrativeError, read_lines
+from ingest.narrative.readers import NarrativeError, read_document, read_lines
 
 __all__ = [
+    "Document",
     "Finding",
     "MappingResult",
     "NarrativeError",
@@ -21,6 +23,7 @@ __all__ = [
     "consistency_findings",
     "extract_statements",
     "map_statement",
+    "read_document",
     "read_header",
     "read_lines",
 ]

@@ -17,10 +17,11 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from ingest.narrative.extract import Statement, extract_statements
+from ingest.narrative.extract import Statement
 from ingest.narrative.findings import Finding, consistency_findings, format_count, format_rate
 from ingest.narrative.header import ReportHeader, read_header
-from ingest.narrative.readers import NarrativeError, read_lines
+from ingest.narrative.readers import NarrativeError, read_document
+from ingest.narrative.submission import document_statements
 from ingest.registry import load_registry
 
 __all__ = ["COMMAND", "add_arguments", "main", "run"]
@@ -100,7 +101,7 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | No
     path = Path(args.file)
     try:
         with path.open("rb") as fp:
-            lines = read_lines(fp, name=path.name)
+            document = read_document(fp, name=path.name)
     except OSError as exc:
         print(f"{path.name}: không mở được tệp ({exc.strerror or exc})", file=stderr)
         return 2
@@ -108,8 +109,8 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | No
         print(str(exc), file=stderr)
         return 2
     registry = load_registry()
-    head = read_header(lines, registry)
-    statements = list(extract_statements(lines, registry=registry, header=head))
+    head = read_header(document.lines, registry)
+    statements, _unchecked_ocr = document_statements(document, head, registry)
     if args.json:
         for st in statements:
             print(json.dumps(st.to_json(), ensure_ascii=False), file=stdout)

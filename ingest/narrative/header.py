@@ -155,6 +155,7 @@ _MONTH = re.compile(
 )
 _YEAR = re.compile(r"(?:năm|/)\s*(\d{4})")
 _DATE_PLACE = re.compile(r"^(?P<place>[^\d,]{2,40}),\s*ngày\b", re.IGNORECASE)
+_DATE_COMMA = re.compile(r",\s*ngày\b", re.IGNORECASE)
 _TINH_X = re.compile(r"(?<!\w)(?:tỉnh|thành phố|TỈNH|THÀNH PHỐ|Tỉnh|Thành phố)(?!\w)")
 _REPORTS = re.compile(r"(?P<who>[^.;:,]{3,80}?)\s+(?:xin\s+)?báo cáo(?!\w)(?!\s+(?:định kỳ|về việc))")
 _TITLE_STOP = re.compile(r"^(?:Kính gửi|Thực hiện|Căn cứ|I\.|1\.)", re.IGNORECASE)
@@ -273,6 +274,24 @@ def _find_province(texts: Sequence[str]) -> str | None:
     return None
 
 
+def _place_before_date(text: str) -> str | None:
+    """The province named right before ``, ngày`` inside a line: the letterhead's two columns on
+    one line, as a PDF's text gives them (``Số: 15/BC-STP An Giang, ngày 6 tháng 4 năm 2026``).
+
+    >>> _place_before_date("Số: 15/BC-STP An Giang, ngày 6 tháng 4 năm 2026")
+    'An Giang'
+    """
+    m = _DATE_COMMA.search(text)
+    if m is None:
+        return None
+    words = text[: m.start()].split()
+    for n in range(min(5, len(words)), 0, -1):
+        found = _PROVINCE_BY_KEY.get(match_key(" ".join(words[-n:])))
+        if found:
+            return found
+    return None
+
+
 def _period(text: str) -> str | None:
     m = _MONTH.search(text)
     if not m:
@@ -379,6 +398,8 @@ def read_header(lines: Sequence[str], registry: Registry | None = None) -> Repor
             province = _PROVINCE_BY_KEY.get(match_key(m.group("place").strip()))
             if province:
                 break
+    if province is None:
+        province = next(filter(None, (_place_before_date(t) for t in block)), None)
     if province is None:
         # Paragraphs, not lines: "tỉnh Vĩnh" / "Long" may be wrapped.
         paragraphs = [p.text for p in build_paragraphs(lines)]

@@ -6,10 +6,15 @@ Every reader returns NFC-normalised text, one entry per line, so that ``lines[i]
 * ``.txt``: the physical lines of the file, decoded as UTF-8 (with or without BOM), UTF-16
   (with BOM, or recognised by its NUL bytes) or, as a last resort, Windows-1258 when that gives
   plausible Vietnamese (:mod:`ingest.vietnamese_text`; a Latin-1 file is refused, not misread);
-* ``.docx``: one entry per body paragraph, in document order (so line ``n`` is the ``n``-th
-  paragraph); the rows of tables follow after the last paragraph, one row per entry with the
-  cells joined by `` | ``, so that paragraph numbers stay stable;
-* ``.pdf``: the lines of the text that pdfplumber extracts, page after page.
+* ``.docx``: paragraphs and tables in document order (:mod:`ingest.narrative.wordml`): one entry
+  per paragraph, per row of a data table (cells joined by `` | ``, a merged cell once), per
+  paragraph of a layout table's cell (the letterhead), and per footnote, right after what cites
+  it; tracked insertions are text;
+* ``.pdf``: the lines of the text that pdfplumber extracts, page after page; a page without a
+  text layer (a scan) is read by OCR (:mod:`ingest.narrative.ocr`).
+
+:func:`read_document` gives the same lines with where they stand: the page and line of the page
+of a PDF's lines, the pages read by OCR, and the grid of each data table of a ``.docx``.
 
 Resources are bounded before parsing: a ``.docx`` archive is checked from its central directory
 (:data:`ingest.archive_checks.DOCX_LIMITS`), a PDF's compressed streams are test-inflated in
@@ -31,9 +36,21 @@ from pathlib import PurePath
 from typing import Any, BinaryIO
 
 from ingest.archive_checks import DOCX_LIMITS, ArchiveProblem, check_archive
+from ingest.narrative.document import Document, Table, TableRow
+from ingest.narrative.ocr import OCR_DPI, OcrError, ocr_available, ocr_png
+from ingest.narrative.pdftables import PageBlock, page_blocks
+from ingest.narrative.wordml import body_lines
 from ingest.vietnamese_text import first_implausible
 
-__all__ = ["SUPPORTED_SUFFIXES", "NarrativeError", "read_docx", "read_lines", "read_pdf", "read_txt"]
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "NarrativeError",
+    "read_document",
+    "read_docx",
+    "read_lines",
+    "read_pdf",
+    "read_txt",
+]
 
 SUPPORTED_SUFFIXES = (".txt", ".docx", ".pdf")
 MAX_BYTES = 50 * 1024 * 1024
@@ -45,6 +62,10 @@ MAX_PDF_STREAM_BYTES = 16 * 1024 * 1024
 """What one compressed PDF stream may inflate to; pdfminer inflates a stream whole."""
 MAX_PDF_INFLATED_BYTES = 128 * 1024 * 1024
 """What all compressed streams of a PDF may inflate to together."""
+MIN_SCAN_DPI, MAX_SCAN_DPI = 150, 400
+"""Bounds of the resolution a scanned page is rendered at for OCR."""
+MAX_OCR_PAGES = 40
+"""Scanned pages read by OCR in one PDF (some seconds each); a scanned report is a few pages."""
 
 
 class NarrativeError(Exception):
@@ -113,10 +134,19 @@ def _read_bounded(fp: BinaryIO, name: str) -> bytes:
 
 
 def read_docx(fp: BinaryIO, *, name: str) -> list[str]:
-    """One line per paragraph of a ``.docx`` (then one per table row).
+    """The lines of a ``.docx`` in document order (see :func:`read_docx_document`).
 
     >>> read_docx(open("report.docx", "rb"), name="report.docx")[:1]  # doctest: +SKIP
     ['BÁO CÁO']
+    """
+    return read_docx_document(fp, name=name).lines
+
+
+def read_docx_document(fp: BinaryIO, *, name: str) -> Document:
+    """Paragraphs, table rows and footnotes of a ``.docx`` in document order, and its data tables.
+
+    >>> read_docx_document(open("report.docx", "rb"), name="report.docx").tables[0].rows[0].cells  # doctest: +SKIP
+    ('Tên thủ tục', 'Tiếp nhận', 'Trực tuyến', 'Tỷ lệ')
     """
     import docx  # python-docx
 
@@ -124,24 +154,12 @@ def read_docx(fp: BinaryIO, *, name: str) -> list[str]:
     _check_docx_archive(data, name)
     try:
         document = docx.Document(io.BytesIO(data))
+        lines, tables = body_lines(document)
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise NarrativeError(name, "tệp .docx bị hỏng hoặc không phải tệp Word") from exc
     except Exception as exc:  # python-docx raises its own PackageNotFoundError and lxml errors
         raise NarrativeError(name, f"không mở được tệp .docx ({type(exc).__name__})") from exc
-    lines: list[str] = []
-    for paragraph in document.paragraphs:
-        # A manual line break inside a paragraph is still the same paragraph (one line number).
-        text = paragraph.text.replace("\n", " ").replace("\v", " ")
-        lines.append(unicodedata.normalize("NFC", text))
-    for table in document.tables:
-        for row in table.rows:
-            cells: list[str] = []
-            for cell in row.cells:
-                text = " ".join(cell.text.split())
-                if not cells or cells[-1] != text:  # merged cells repeat their text
-                    cells.append(text)
-            lines.append(unicodedata.normalize("NFC", " | ".join(cells)))
-    return lines
+    return Document(lines=lines, tables=tuple(tables))
 
 
 def _check_docx_archive(data: bytes, name: str) -> None:
@@ -198,10 +216,19 @@ def _check_pdf_streams(data: bytes, name: str) -> None:
 
 
 def read_pdf(fp: BinaryIO, *, name: str) -> list[str]:
-    """Lines of the text layer of a PDF, page after page (pdfplumber).
+    """Lines of a PDF, page after page (see :func:`read_pdf_document`).
 
     >>> read_pdf(open("report.pdf", "rb"), name="report.pdf")[:1]  # doctest: +SKIP
     ['BÁO CÁO']
+    """
+    return read_pdf_document(fp, name=name).lines
+
+
+def read_pdf_document(fp: BinaryIO, *, name: str) -> Document:
+    """Lines of the text layer of a PDF with their page and line of the page; OCR for scanned pages.
+
+    >>> read_pdf_document(open("report.pdf", "rb"), name="report.pdf").where(1)  # doctest: +SKIP
+    (1, 1)
     """
     import pdfplumber
 
@@ -210,31 +237,119 @@ def read_pdf(fp: BinaryIO, *, name: str) -> list[str]:
         raise NarrativeError(name, "tệp không phải PDF")
     _check_pdf_streams(data, name)
     try:
-        lines = _pdf_lines(pdfplumber.open(io.BytesIO(data)), name)
+        document = _pdf_document(pdfplumber.open(io.BytesIO(data)), name)
     except NarrativeError:
         raise
     except Exception as exc:  # pdfminer raises many unrelated exception types
         raise NarrativeError(name, f"không đọc được tệp PDF ({type(exc).__name__})") from exc
-    if not any(line.strip() for line in lines):
-        raise NarrativeError(name, "PDF không có lớp văn bản (có thể là bản scan); cần gửi tệp .docx hoặc PDF văn bản")
-    return lines
+    if not any(line.strip() for line in document.lines):
+        raise NarrativeError(
+            name,
+            "PDF không có lớp văn bản (có thể là bản scan) và không đọc được bằng OCR; "
+            "cần gửi tệp .docx hoặc PDF văn bản (no text layer, and OCR read nothing)",
+        )
+    return document
 
 
-def _pdf_lines(pdf: Any, name: str) -> list[str]:
+def _scan_dpi(page: Any) -> int:
+    """The resolution to render a scanned page at: the scan's own when one image covers the page
+    (resampling a 200 dpi scan to 300 dpi blurs the diacritics Tesseract needs), else OCR_DPI."""
+    for image in page.images:
+        covers = (image["x1"] - image["x0"]) >= 0.9 * float(page.width)
+        if covers and image.get("srcsize") and image["srcsize"][0]:
+            dpi = round(image["srcsize"][0] * 72 / (image["x1"] - image["x0"]))
+            return min(max(dpi, MIN_SCAN_DPI), MAX_SCAN_DPI)
+    return OCR_DPI
+
+
+def _page_text(page: Any, name: str, ocr_done: int) -> tuple[str, bool]:
+    """The text of one page, and whether it was read by OCR (a page without any character)."""
+    if page.chars:
+        return page.extract_text() or "", False
+    if not page.images:
+        return "", False  # no scan on it: blank, or drawings only
+    if ocr_done >= MAX_OCR_PAGES:
+        raise NarrativeError(name, f"tệp PDF có quá nhiều trang scan (tối đa {MAX_OCR_PAGES}; too many scanned pages)")
+    if not ocr_available():
+        return "", False  # reported as a PDF without a text layer
+    png = io.BytesIO()
+    dpi = _scan_dpi(page)
+    page.to_image(resolution=dpi).original.convert("L").save(png, format="PNG")
+    try:
+        return ocr_png(png.getvalue(), dpi=dpi), True
+    except OcrError as exc:
+        raise NarrativeError(name, f"không đọc được trang scan bằng OCR (OCR failed: {exc})") from exc
+
+
+def _page_blocks(page: Any, name: str, ocr_done: int) -> tuple[list[PageBlock], bool]:
+    """The lines of one page (rows of its ruled data tables among them), and whether by OCR."""
+    blocks: list[PageBlock] | None = None
+    if page.chars:
+        try:
+            blocks = page_blocks(page)
+        except Exception:  # an odd drawing defeats table finding: the page is read as plain text
+            blocks = None
+    if blocks is not None:
+        return blocks, False
+    text, by_ocr = _page_text(page, name, ocr_done)
+    return [PageBlock(0.0, line, i) for i, line in enumerate(_nfc_lines(text), 1)], by_ocr
+
+
+def _pdf_document(pdf: Any, name: str) -> Document:
     """Text lines page after page, within :data:`MAX_PDF_PAGES` and :data:`MAX_TEXT_CHARS`."""
     lines: list[str] = []
+    pages: list[int | None] = []
+    page_lines: list[int | None] = []
+    tables: dict[tuple[int, int], list[TableRow]] = {}
+    ocr_pages: set[int] = set()
     chars = 0
     with pdf:
         if len(pdf.pages) > MAX_PDF_PAGES:
             raise NarrativeError(name, f"tệp PDF có quá nhiều trang (tối đa {MAX_PDF_PAGES}; too many pages)")
-        for page in pdf.pages:
-            text = page.extract_text() or ""
+        for page_no, page in enumerate(pdf.pages, 1):
+            blocks, by_ocr = _page_blocks(page, name, len(ocr_pages))
             page.close()  # drop the page's cached layout objects
-            chars += len(text)
+            if by_ocr:
+                ocr_pages.add(page_no)
+            chars += sum(len(b.text) for b in blocks)
             if chars > MAX_TEXT_CHARS:
                 raise NarrativeError(name, f"tệp PDF có quá nhiều chữ (tối đa {MAX_TEXT_CHARS} ký tự; too much text)")
-            lines.extend(_nfc_lines(text))
-    return lines
+            for block in blocks:
+                lines.append(unicodedata.normalize("NFC", block.text))
+                pages.append(page_no)
+                page_lines.append(block.page_line)
+                if block.grid is not None and block.cell_ids is not None and block.table is not None:
+                    row = TableRow(len(lines), block.grid, block.cell_ids)
+                    tables.setdefault((page_no, block.table), []).append(row)
+    return Document(
+        lines=lines,
+        pages=pages,
+        page_lines=page_lines,
+        tables=tuple(Table(tuple(rows)) for rows in tables.values()),
+        ocr_pages=frozenset(ocr_pages),
+    )
+
+
+def read_document(fp: BinaryIO, *, name: str) -> Document:
+    """Read a report by the suffix of ``name``, with where each line stands and its tables.
+
+    >>> read_document(io.BytesIO("BÁO CÁO\\nTổng số: 12".encode()), name="bc.txt").lines
+    ['BÁO CÁO', 'Tổng số: 12']
+    """
+    suffix = PurePath(name).suffix.lower()
+    if suffix == ".txt":
+        document = Document(lines=read_txt(fp, name=name))
+    elif suffix == ".docx":
+        document = read_docx_document(fp, name=name)
+    elif suffix == ".pdf":
+        document = read_pdf_document(fp, name=name)
+    elif suffix == ".doc":
+        raise NarrativeError(name, "định dạng .doc (Word 97-2003) chưa được hỗ trợ; hãy lưu lại dưới dạng .docx")
+    else:
+        raise NarrativeError(name, f"không hỗ trợ loại tệp {suffix or '(không có phần mở rộng)'}")
+    if not any(line.strip() for line in document.lines):
+        raise NarrativeError(name, "tệp không có nội dung")
+    return document
 
 
 def read_lines(fp: BinaryIO, *, name: str) -> list[str]:
@@ -243,17 +358,4 @@ def read_lines(fp: BinaryIO, *, name: str) -> list[str]:
     >>> read_lines(io.BytesIO("BÁO CÁO\\nTổng số: 12".encode()), name="bc.txt")
     ['BÁO CÁO', 'Tổng số: 12']
     """
-    suffix = PurePath(name).suffix.lower()
-    if suffix == ".txt":
-        lines = read_txt(fp, name=name)
-    elif suffix == ".docx":
-        lines = read_docx(fp, name=name)
-    elif suffix == ".pdf":
-        lines = read_pdf(fp, name=name)
-    elif suffix == ".doc":
-        raise NarrativeError(name, "định dạng .doc (Word 97-2003) chưa được hỗ trợ; hãy lưu lại dưới dạng .docx")
-    else:
-        raise NarrativeError(name, f"không hỗ trợ loại tệp {suffix or '(không có phần mở rộng)'}")
-    if not any(line.strip() for line in lines):
-        raise NarrativeError(name, "tệp không có nội dung")
-    return lines
+    return read_document(fp, name=name).lines

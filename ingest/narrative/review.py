@@ -44,6 +44,14 @@ def review_path(file_name: str, period: str | None) -> Path:
     return data_dir() / "review" / (period or "unknown") / f"{stem}_ra_soat.xlsx"
 
 
+def _review_note(source_name: str, r: dict[str, str | None]) -> str:
+    """Where the figure stands: the line, and for a PDF the page and line of the page (OCR said)."""
+    where = f"dòng {r.get('line_no')}"
+    if r.get("page"):
+        where = f"trang {r['page']}, dòng {r.get('page_line')}" + (" (đọc bằng OCR)" if r.get("ocr") else "")
+    return f"Rà soát từ báo cáo văn bản {source_name}, {where}".replace("  ", " ")
+
+
 def write_review_workbook(
     path: Path, unit_code: str | None, period: str | None, problems: list[RowProblem], source_name: str = ""
 ) -> Path:
@@ -70,7 +78,7 @@ def write_review_workbook(
             r.get("numerator"),
             r.get("denominator"),
             r.get("reported_rate_pct"),
-            f"Rà soát từ báo cáo văn bản {source_name}, dòng {r.get('line_no')}".replace("  ", " "),
+            _review_note(source_name, r),
             r.get("line_no"),
             r.get("confidence"),
             p.reason_vi,
