@@ -99,9 +99,14 @@ class SmtpSettings:
     sender: str
 
 
+def mail_sender() -> str:
+    """The From address of every e-mail of the warehouse (reports, reminders, failure notices)."""
+    return os.environ.get("D06_MAIL_FROM", "bao-cao-de-an-06@d06.example")
+
+
 def smtp_settings() -> SmtpSettings:
     """SMTP endpoint: ``D06_SMTP_HOST``/``D06_SMTP_PORT`` or the ``smtp_default`` connection URI."""
-    sender = os.environ.get("D06_MAIL_FROM", "bao-cao-de-an-06@d06.example")
+    sender = mail_sender()
     host = os.environ.get("D06_SMTP_HOST")
     if host:
         return SmtpSettings(

@@ -37,11 +37,29 @@ FAILURE_BODY = """\
 
 
 def failure_notifier() -> Any:
-    """Airflow's SMTP notifier of a task that failed for good (no data values: see above)."""
+    """Airflow's SMTP notifier of a task that failed for good (no data values: see above).
+
+    One notifier serves every task of a DAG (``default_args``), and rendering its templates
+    rebinds its fields: each notice is rendered on a copy, or the second task to fail in one
+    process (``airflow dags test``) would be announced with the first one's name."""
+    import copy
+
     from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
+    from ingest.config import mail_sender
+
+    class FailureNotifier(SmtpNotifier):
+        def __call__(self, *args: Any) -> None:
+            SmtpNotifier.__call__(copy.copy(self), *args)
+
     to = [a.strip() for a in (os.environ.get("D06_ALERT_TO") or OPERATORS).split(",") if a.strip()]
-    return SmtpNotifier(to=to, subject=FAILURE_SUBJECT, html_content=FAILURE_BODY, smtp_conn_id="smtp_default")
+    return FailureNotifier(
+        to=to,
+        from_email=mail_sender(),
+        subject=FAILURE_SUBJECT,
+        html_content=FAILURE_BODY,
+        smtp_conn_id="smtp_default",
+    )
 
 
 def default_args(retries: int = 2) -> dict[str, Any]:

@@ -285,6 +285,7 @@ def send_all(mails: Sequence[Outgoing], *, period: str, run_id: str, report_path
             mailer.deliver(msg, settings, tls=tls)
         except ReportDeliveryError as exc:
             if not exc.permanent:
+                _release(key, run_id)  # the server was not reached: any run may send it next
                 raise
             with connect() as conn:
                 record(
@@ -311,6 +312,15 @@ def send_all(mails: Sequence[Outgoing], *, period: str, run_id: str, report_path
             permanent=True,
         )
     return counts
+
+
+def _release(key: str, run_id: str) -> None:
+    """Drop this run's claim of a message the server never took."""
+    with connect() as conn:
+        conn.execute(
+            "delete from audit.mail_delivery where dedupe_key = %s and run_id = %s and status = 'sending'",
+            (key, run_id),
+        )
 
 
 def _mark_sent(key: str, mail: Outgoing, *, run_id: str, period: str, message_id: str, report_path: Path) -> None:
