@@ -56,6 +56,32 @@ count (``lũy kế từ đầu năm 402/431 hồ sơ``), and ``tài khoản 612 
 ``Trong 12 nhiệm vụ được giao, ...`` names a whole; a running total in brackets (``(lũy kế từ
 đầu năm 58.903 hồ sơ)``) is not its part.
 
+**Rules of issue 13** (each a named pass or helper below, each tested in
+``tests/narrative/test_issue13_rules.py``):
+
+* *the stated rate identifies the denominator*: of the candidate wholes (the part's whole, the
+  earlier counts of the paragraph, then those of the earlier items of the section), the one whose
+  quotient rounds to the rate as written wins (``còn lại 132.683 dữ liệu (chiếm tỷ lệ 8,07%)`` is
+  of the 1.644.989 to digitise, not of the 1.597.452 scanned); a remainder with no whole of its
+  own completes the ratio before it in its sentence (``142/145 cơ sở ...; còn 03 cơ sở``);
+* *increments are no parts*: a count after ``tăng`` / ``giảm`` is dropped, and a bracketed change
+  does not hide the ``trong đó`` after it;
+* *thresholds and reductions are no results*: ``đạt dưới 30%``, ``cắt giảm 40% thời gian``;
+* *a denominator stated once serves several rates* of its sentence when it gives each as written;
+* *footnotes continue the statement their mark points to*: a footnote opening with ``Trong đó``,
+  ``Còn`` ... takes as its whole the count the mark follows (for a ratio, its denominator);
+* *news prose*: amounts with a multiplier (``hơn 1,85 triệu``), rates in a list of names after a
+  ``tỷ lệ <X>`` (``Sở Tư pháp (98,6%), ...``), a base after the rate (``72,16% trên tổng số
+  125.000 hồ sơ``) or the whole whose ``trong đó`` clause holds it, a rate later in the sentence
+  naming the count's own measure (``..., qua đó nâng tỷ lệ xác thực lên 98,9%``), the predicate
+  after a figure that opens its clause, and counting units such as ``địa phương``, ``sở, ngành``;
+* *directions and proposals are targets*: sections headed ``PHƯƠNG HƯỚNG``, ``NHIỆM VỤ ... TỚI``,
+  ``ĐỀ XUẤT, KIẾN NGHỊ`` (in capitals or as a numbered title), and sentences assigning work
+  (``chủ trì, phối hợp``, ``thời gian tới``);
+* *scope*: ``so với tháng trước`` marks the month; in a report of several months (``6 tháng đầu
+  năm``) a flow is the period's sum; a footnote has the scope of its statement;
+* *mapping*: a heading alone does not choose among several parts of one whole.
+
 **Stated rates** attach to the ratio or count they follow when only connecting words (``, đạt``,
 ``, tỷ lệ``, ``chiếm``, ``=``, ``(``) or words of the statement's own clause stand between
 (``95/100 hồ sơ được kiểm tra đạt yêu cầu, tỷ lệ 96%``), or to the ratio that follows them in
@@ -98,9 +124,18 @@ from typing import Any, Literal
 
 from ingest.narrative.header import ReportHeader, detect_document_kind, read_header
 from ingest.narrative.mapping import map_statement, match_service
-from ingest.narrative.paragraphs import Paragraph, build_paragraphs, is_heading, is_list_item
+from ingest.narrative.paragraphs import Paragraph, build_paragraphs, clean_line, is_heading, is_list_item
 from ingest.narrative.readers import NarrativeError
-from ingest.narrative.vocabulary import GOAL_CUES, TARGET_WORDS, UNIT_FAMILY, find_unit, first_unit_in, match_key
+from ingest.narrative.vocabulary import (
+    GOAL_CUES,
+    MULTIPLIERS,
+    TARGET_WORDS,
+    UNIT_FAMILY,
+    find_unit,
+    first_unit_in,
+    match_key,
+    tokens,
+)
 from ingest.numbers import NumberFormatError, parse_count, parse_rate
 from ingest.registry import NO_SERVICE, Registry, load_registry
 
@@ -150,6 +185,8 @@ class Statement:
     group_total: int | None = None
     """The stated whole the statement sits under, when there is one."""
     denominator_label: str | None = None
+    mapped_by_heading: bool = False
+    """The indicator came from the section heading alone (see :mod:`ingest.narrative.mapping`)."""
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object of ``d06 extract-narrative --json`` (the required keys, then extras)."""
@@ -232,16 +269,30 @@ _MONEY_AFTER = re.compile(
     r"^[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:lệ phí|phí|giá|chi phí|kinh phí|mức thu|thuế suất|lãi suất|vốn|ngân sách)(?!\w)",
     re.IGNORECASE,
 )
+# A threshold ("có tỷ lệ ... đạt dưới 30%") bounds a group of units; a reduction ("cắt giảm 40% thời
+# gian", "rút ngắn 50% thời gian") changes a duration or a cost.  Neither is a share of a count.
+_THRESHOLD_BEFORE = re.compile(
+    r"(?<!\w)(?:dưới|không quá|tối đa|thấp hơn|chưa đến|chưa tới|chưa đạt)\s*$", re.IGNORECASE
+)
+_REDUCTION_BEFORE = re.compile(
+    r"(?<!\w)(?:cắt giảm|rút ngắn|tiết kiệm|giảm thiểu|giảm)(?:\s+(?:được|khoảng|gần|hơn|trên|tới|đến))?\s*$",
+    re.IGNORECASE,
+)
+_DURATION_AFTER = re.compile(r"^[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:thời gian|thời hạn|chi phí|kinh phí)(?!\w)", re.IGNORECASE)
 _CHANGE_AFTER = re.compile(r"^\s*so với\s+(?:cùng kỳ|tháng trước|năm trước|kỳ trước|cùng thời điểm|đầu năm)")
+# "(tăng 118 hồ sơ so với tháng trước)": a month-on-month change makes its figure the month's.
 _MONTH_MARKERS = re.compile(
-    r"(?<!\w)(?:trong tháng(?!\s*\d)|tháng này|trong kỳ|kỳ báo cáo|tháng qua|phát sinh trong tháng)(?!\w)"
+    r"(?<!\w)(?:trong tháng(?!\s*\d)|tháng này|trong kỳ|kỳ báo cáo|tháng qua|phát sinh trong tháng|"
+    r"so với tháng trước)(?!\w)"
 )
 _CUMULATIVE_MARKERS = re.compile(
     r"(?<!\w)(?:lũy kế|luỹ kế|tính đến|tính từ|từ đầu năm|đến nay|đến thời điểm|từ khi triển khai|đến hết|đến ngày|"
     r"từ trước đến nay)(?!\w)"
 )
 _ACHIEVED = re.compile(r"(?<!\w)(?:đã đạt|đạt được|hiện đạt|hiện nay đã|đến nay đã|lũy kế|luỹ kế|kết quả đạt)(?!\w)")
-_GOAL_HEADING = re.compile(r"PHƯƠNG HƯỚNG|NHIỆM VỤ.*(?:TỚI|TIẾP THEO|TRỌNG TÂM|THÁNG \d)|KẾ HOẠCH|GIẢI PHÁP")
+_GOAL_HEADING = re.compile(
+    r"PHƯƠNG HƯỚNG|NHIỆM VỤ.*(?:TỚI|TIẾP THEO|TRỌNG TÂM|THÁNG \d)|KẾ HOẠCH|GIẢI PHÁP|ĐỀ XUẤT|KIẾN NGHỊ"
+)
 _RESULT_HEADING = re.compile(r"KẾT QUẢ|TÌNH HÌNH")
 _LABEL_STOP = _wordset("đạt tỷ tỉ tý ty chiếm bằng tương theo trong so là và với tại của do vì nhưng nên để khi nhằm")
 _LEAD_VERBS = re.compile(
@@ -329,6 +380,8 @@ class _Raw:
     """What to show, when it differs from the label used for mapping."""
     mapping_sentence: str | None = None
     """The statement's own clause, without the label of the whole it belongs to."""
+    trailing: bool = False
+    """The denominator was written after the rate (``đạt 96,02% so với chỉ tiêu (250.000 ...)``)."""
 
 
 def _count(text: str) -> int | None:
@@ -444,6 +497,27 @@ def _attach_after(text: str, pos: int, pcts: list[_Pct], own: str) -> _Pct | Non
     return None
 
 
+_CONSEQUENCE = re.compile(
+    rf"(?P<own>[^;%\d]*?),\s*(?:qua đó|từ đó|nhờ đó|góp phần)?\s*(?:nâng|đưa)\s+{_RATE_WORD}\s+"
+    r"(?P<x>[^;%\d,]{1,60}?)\s+(?:lên|đạt)(?:\s+mức)?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _attach_consequence(text: str, pos: int, pcts: list[_Pct], label: str = "") -> _Pct | None:
+    """A rate stated later in the count's sentence as its consequence: "2.318.640 người ... được
+    xác thực thông tin ..., qua đó nâng tỷ lệ xác thực lên 98,9%".  The rate must name the
+    count's own measure (every word of ``tỷ lệ <X>`` is in the count's clause)."""
+    nxt = next((p for p in pcts if p.start >= pos), None)
+    if nxt is None or nxt.used or not _same_sentence(text, pos, nxt.start):
+        return None
+    m = _CONSEQUENCE.fullmatch(text, pos, nxt.start)
+    if m is None:
+        return None
+    own = set(tokens(f"{label} {m.group('own')}"))
+    return nxt if set(tokens(m.group("x"))) <= own else None
+
+
 def _attach_before(text: str, pos: int, pcts: list[_Pct]) -> _Pct | None:
     for p in reversed(pcts):
         if p.end > pos:
@@ -457,6 +531,14 @@ def _attach_before(text: str, pos: int, pcts: list[_Pct]) -> _Pct | None:
 
 # "theo Kế hoạch số 112/KH-CAT": a plan document is cited, no quota is named.
 _PLAN_DOCUMENT = re.compile(r"(?<!\w)(?:kế hoạch|kh)(?:\s+phối hợp)?\s+(?:số\s*)?\d+\s*/\s*[^\s,;.)]*")
+
+
+def _bound_or_reduction(text: str, p: _Pct) -> bool:
+    """Whether a percentage is a threshold or a reduction rather than a share (see the patterns)."""
+    before = text[max(0, p.start - 40) : p.start]
+    return bool(
+        _THRESHOLD_BEFORE.search(before) or _REDUCTION_BEFORE.search(before) or _DURATION_AFTER.match(text[p.end :])
+    )
 
 
 def _kind_for(label: str) -> DenominatorKind:
@@ -629,14 +711,33 @@ def _find_ratios(text: str, pcts: list[_Pct]) -> list[_Ratio]:
     return found
 
 
-def _find_mentions(text: str, blocked: list[tuple[int, int]]) -> list[_Mention]:
-    mentions: list[_Mention] = []
+# An increment is a change, not a part: "cho 12.340 trường hợp (tăng 410 trường hợp so với tháng
+# trước)".  The count after "tăng" / "giảm" is no figure, and its bracket does not open a whole.
+_CHANGE_COUNT_BEFORE = re.compile(
+    r"(?<!\w)(?:tăng|giảm|nhiều hơn|ít hơn)(?:\s+(?:thêm|lên|xuống|khoảng|gần|hơn|trên))?\s*$", re.IGNORECASE
+)
+_CHANGE_ASIDE = re.compile(r"\(\s*(?:tăng|giảm)[^()]*\)", re.IGNORECASE)
+
+
+# "hơn 1,85 triệu tài khoản", "gần 96 nghìn hồ sơ": a count written with a multiplier.
+_MULTIPLIED = re.compile(
+    r"(?<![\w.,/])(?P<v>\d{1,3}(?:,\d{1,3})?)\s?(?P<x>" + "|".join(MULTIPLIERS) + r")(?!\w)",
+    re.IGNORECASE,
+)
+# "X ..., đạt 92,5% chỉ tiêu được giao; trong đó ...": the opener may follow the count's own rate.
+_OPENER_AFTER_RATE = re.compile(
+    r"(?:[^\d;.:()]|\d+(?:[.,]\d+)?\s?%|(?<=mức )\d)*?[,;]\s*(?P<w>trong đó|trong số đó)(?!\w)", re.IGNORECASE
+)
+
+
+def _count_candidates(text: str, blocked: list[tuple[int, int]]) -> Iterator[tuple[int, int, int]]:
+    """(start, end, value) of the numbers that may be counts, in text order: plain numbers not
+    excluded by the words around them (see the module docstring), and multiplied amounts."""
+    found: list[tuple[int, int, int]] = []
     for m in _COUNT.finditer(text):
         start, end = m.start(), m.end()
-        if any(s <= start < e for s, e in blocked):
-            continue
         value = _count(m.group("v"))
-        if value is None:
+        if value is None or any(s <= start < e for s, e in blocked):
             continue
         if start > 0 and text[start - 1] == "(" and text[end : end + 1] == ")":
             continue  # (1) list marker
@@ -657,38 +758,68 @@ def _find_mentions(text: str, blocked: list[tuple[int, int]]) -> list[_Mention]:
             continue  # 5G, 220V
         if unit_found is None and 1900 <= value <= 2100 and re.fullmatch(r"\d{4}", m.group("v")):
             continue  # a year: "giai đoạn 2024 - 2025"
-        unit = unit_found[0] if unit_found else None
-        unit_end = end + (unit_found[1] if unit_found else 0)
-        label_after, label_end = _words_after(text, unit_end) if unit else ("", unit_end)
-        label_before, colon, label_start = _label_before(text, start)
-        mention = _Mention(
-            start=start,
-            end=end,
-            value=value,
-            unit=unit,
-            unit_end=unit_end,
-            label_before=label_before,
-            label_start=label_start,
-            label_after=label_after,
-            label_end=label_end,
-            colon_form=colon,
-        )
-        key = match_key(label_before)
-        mention.is_remainder = bool(_REMAINDER.search(key)) or bool(_REMAINDER.search(match_key(label_after)))
-        opener = _OPENER.match(text[label_end:]) or _LATE_OPENER.match(text[label_end:])
-        if opener:
-            mention.opener = opener.group("w").lower()
-        elif text[label_end:].lstrip().startswith("("):
-            mention.opener = "("
-        # "Trong 12 nhiệm vụ được giao, đã hoàn thành 9 ...": "out of N" names a whole.
-        out_of = last == "trong" and unit is not None
-        has_whole_word = bool(_WHOLE_WORD.search(key)) or bool(_TARGET_LABEL.match(key)) or out_of
-        mention.is_whole = (has_whole_word and not mention.is_remainder) or (
-            mention.opener is not None and mention.opener != "("
-        )
-        mention.whole_unit = unit or first_unit_in(label_before)
-        mentions.append(mention)
+        found.append((start, end, value))
+    for m in _MULTIPLIED.finditer(text):
+        if find_unit(text[m.end() :]) is None or any(s <= m.start() < e for s, e in blocked):
+            continue  # "5 triệu đồng" is money
+        amount = Decimal(m.group("v").replace(",", ".")) * MULTIPLIERS[m.group("x").lower()]
+        found.append((m.start(), m.end(), int(amount)))
+    found.sort()
+    return iter(found)
+
+
+def _find_mentions(text: str, blocked: list[tuple[int, int]]) -> list[_Mention]:
+    mentions: list[_Mention] = []
+    # Openers are read past a bracketed change: "1.406 hồ sơ (tăng 118 hồ sơ ...), trong đó ...".
+    plain = _CHANGE_ASIDE.sub(lambda a: " " * len(a.group(0)), text)
+    for start, end, value in _count_candidates(text, blocked):
+        if _CHANGE_COUNT_BEFORE.search(text[max(0, start - 30) : start]):
+            continue
+        mentions.append(_build_mention(text, plain, start, end, value))
     return mentions
+
+
+def _build_mention(text: str, plain: str, start: int, end: int, value: int) -> _Mention:
+    """A count with its unit, its labels, and whether it is a whole (and opened by what)."""
+    prev = _prev_words(text, start, 2)
+    last = prev[-1] if prev else ""
+    unit_found = find_unit(text[end:])
+    unit = unit_found[0] if unit_found else None
+    unit_end = end + (unit_found[1] if unit_found else 0)
+    label_after, label_end = _words_after(text, unit_end) if unit else ("", unit_end)
+    label_before, colon, label_start = _label_before(text, start)
+    mention = _Mention(
+        start=start,
+        end=end,
+        value=value,
+        unit=unit,
+        unit_end=unit_end,
+        label_before=label_before,
+        label_start=label_start,
+        label_after=label_after,
+        label_end=label_end,
+        colon_form=colon,
+    )
+    key = match_key(label_before)
+    mention.is_remainder = bool(_REMAINDER.search(key)) or bool(_REMAINDER.search(match_key(label_after)))
+    rest = plain[label_end:]
+    opener = (
+        _OPENER.match(rest)
+        or _LATE_OPENER.match(rest)
+        or (unit and _OPENER_AFTER_RATE.match(plain[: label_end + 200], label_end))
+    )
+    if opener:
+        mention.opener = opener.group("w").lower()
+    elif rest.lstrip().startswith("("):
+        mention.opener = "("
+    # "Trong 12 nhiệm vụ được giao, đã hoàn thành 9 ...": "out of N" names a whole.
+    out_of = last == "trong" and unit is not None
+    has_whole_word = bool(_WHOLE_WORD.search(key)) or bool(_TARGET_LABEL.match(key)) or out_of
+    mention.is_whole = (has_whole_word and not mention.is_remainder) or (
+        mention.opener is not None and mention.opener != "("
+    )
+    mention.whole_unit = unit or first_unit_in(label_before)
+    return mention
 
 
 def _same_sentence(text: str, a: int, b: int) -> bool:
@@ -723,7 +854,13 @@ def _ratio_label(text: str, r: _Ratio) -> tuple[str, int]:
         # "tiếp nhận 00/223 hồ sơ trực tuyến", "Có 1.234/1.250 cán bộ, công chức ... có tài khoản ...":
         # what is counted is named after the denominator.
         named = f"{r.b_unit} {r.b_label}" if r.b_label else f"{r.b_unit}{r.b_clause}"
-        tail = f"{tail} ({named})" if len(tail.split()) >= 3 else named
+        # A short verb before the ratio says what was done: "Đã scan 1.597.452/1.644.989 dữ liệu".
+        verb = tail if re.search(r"[^\W\d_]", _LEAD_VERBS.sub("", tail)) else ""
+        if verb and len(tail.split()) < 3:
+            # After a verb the whole clause of the denominator says what was done with the items:
+            # "Đã chuyển 1.512.306/1.512.306 dữ liệu đã nhập liệu vào Cơ sở dữ liệu hộ tịch ...".
+            named = f"{r.b_unit}{r.b_clause.split(',')[0]}"
+        tail = f"{tail} ({named})" if len(tail.split()) >= 3 else " ".join(x for x in (verb, named) if x)
     return tail or (r.a_unit or ""), at if at >= 0 else r.a_start
 
 
@@ -749,7 +886,9 @@ _TRAILING_WHOLE = re.compile(
 )
 
 
-def _trailing_denominator(text: str, rate: _Pct, value: int) -> tuple[int, int, str, DenominatorKind] | None:
+def _trailing_denominator(
+    text: str, rate: _Pct, value: int, unit: str | None = None
+) -> tuple[int, int, str, DenominatorKind] | None:
     """The whole named right after a count's stated rate, when it gives that rate (within 0,6
     points) and is introduced by ``tổng số`` / ``chỉ tiêu`` / ``kế hoạch`` or a bracket: its
     value, where its mention ends, its label and its kind."""
@@ -764,7 +903,16 @@ def _trailing_denominator(text: str, rate: _Pct, value: int) -> tuple[int, int, 
     label = " ".join(x for x in (m.group("kw"), m.group("w"), m.group("kw2")) if x and x.strip())
     close = text.find(")", m.end("n"))
     end = close + 1 if "(" in text[rate.end : m.start("n")] and 0 <= close < m.end("n") + 40 else m.end("n")
-    return den, end, " ".join(label.split()), _kind_for(label)
+    kind = _kind_for(label)
+    # "1.046.210 tài khoản, đạt 96,3% trên tổng số 1.086.400 công dân": counted in another unit.
+    den_unit = find_unit(text[m.end("n") :])
+    if kind == "total" and unit is not None and den_unit is not None and _family(den_unit[0]) != _family(unit):
+        kind = "other"
+    return den, end, " ".join(label.split()), kind
+
+
+def _family(unit: str) -> str:
+    return UNIT_FAMILY.get(unit, unit)
 
 
 def _with_lead(text: str, anchor: int, start: int, end: int) -> str | None:
@@ -777,21 +925,276 @@ def _with_lead(text: str, anchor: int, start: int, end: int) -> str | None:
     return f"{lead.group(1)}: {text[start:end]}"
 
 
+_Figure = tuple[int, int, str | None, int, str]
+"""A count that may be a denominator: (where, value, unit, where its label starts, its label)."""
+
+
+@dataclass
+class _Section:
+    """Counts of the earlier paragraphs of the current section (reset at each heading): a rate
+    stated in a later list item may be a share of a whole named in an earlier one."""
+
+    figures: list[tuple[int, str | None, str]]
+    marks: dict[str, _Mention]
+    """The count each footnote mark of the body points to (``3.402 hồ sơ²``, ``đạt 95,42%¹``
+    after ``2.874/3.012 hồ sơ``: its whole)."""
+
+
+_MARK = re.compile(r"(?<=[^\W_]|[%.)])([⁰¹²³⁴⁵⁶⁷⁸⁹]+)")
+# A footnote that continues its statement: its parts ("² Trong đó 2.987 hồ sơ ...") and remainders
+# ("¹ Còn 138 hồ sơ chưa số hóa ...") are parts of the count the mark points to.
+_FOOTNOTE_PART = re.compile(
+    r"^[⁰¹²³⁴⁵⁶⁷⁸⁹]+\s*(?:trong đó|trong số|còn lại|còn|chưa|gồm|bao gồm|cụ thể|chi tiết)(?!\w)", re.IGNORECASE
+)
+
+
+def _record_marks(
+    text: str,
+    mentions: Sequence[_Mention],
+    ratios: Sequence[_Ratio],
+    section: _Section,
+    line_at: Callable[[int], int] | None,
+) -> None:
+    """Remember, for each footnote mark in a body paragraph, the nearest count before it (for a
+    ratio, its denominator) as a whole its footnote may continue."""
+    for m in _MARK.finditer(text):
+        if m.start() == 0:
+            continue
+        near: tuple[int, int, str | None, str] | None = None  # end, value, unit, label
+        for x in mentions:
+            if x.end <= m.start() and (near is None or x.end > near[0]):
+                near = (x.end, x.value, x.unit, x.label_before)
+        for q in ratios:
+            if q.end <= m.start() and (near is None or q.end > near[0]):
+                near = (q.end, q.b, q.b_unit or q.a_unit, q.a_label or (q.a_unit or ""))
+        if near is None:
+            continue
+        section.marks[m.group(1)] = _Mention(
+            start=-1, end=-1, value=near[1], unit=near[2], unit_end=0, label_before=near[3], label_start=0,
+            label_after="", label_end=0, colon_form=False, is_whole=True, opener="trong đó",
+            whole_unit=near[2], inherited=True, line_no=line_at(m.start()) if line_at else 0,
+        )  # fmt: skip
+
+
+def _footnote_whole(text: str, section: _Section) -> _Mention | None:
+    """The whole a footnote continues, when it opens with a part cue and its mark was seen."""
+    if not _FOOTNOTE_PART.match(text):
+        return None
+    mark = re.match(r"[⁰¹²³⁴⁵⁶⁷⁸⁹]+", text)
+    return section.marks.get(mark.group(0)) if mark else None
+
+
+def _gives(value: int, den: int, rate: Decimal) -> Decimal | None:
+    """How far ``value / den`` is from the stated rate: 0 when it rounds to it as written."""
+    if not den:
+        return None
+    exact = Decimal(value) * 100 / Decimal(den)
+    exponent = rate.as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    if exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP) == rate:
+        return Decimal(0)
+    return abs(exact - rate)
+
+
+def _best_denominator(
+    value: int, unit: str | None, rate: Decimal, figures: Sequence[_Figure], before: int
+) -> _Figure | None:
+    """The stated rate identifies the denominator: of the earlier figures in the same unit, the one
+    whose quotient rounds to the rate as written, else the closest within 0,6 points; the nearest
+    one wins a tie.  ``before`` bounds the figures by position."""
+    best: tuple[Decimal, int] | None = None
+    chosen: _Figure | None = None
+    for fig in figures:
+        f_start, f_value, f_unit, _, _ = fig
+        if f_start >= before or f_unit != unit:
+            continue
+        gap = _gives(value, f_value, rate)
+        if gap is None or gap > Decimal("0.6"):
+            continue
+        if best is None or (gap, -f_start) <= best:
+            best, chosen = (gap, -f_start), fig
+    return chosen
+
+
+def _share_trailing_wholes(text: str, raws: Sequence[_Raw]) -> None:
+    """A denominator stated once may serve several rates of its sentence: "đã cấp 303.250 tài
+    khoản, đạt tỷ lệ 121,30% và kích hoạt 240.050 tài khoản, đạt 96,02% so với chỉ tiêu được
+    giao (250.000 tài khoản)".  An earlier count of the sentence with a rate and no denominator
+    takes the whole written after a later rate when it gives its own rate as written."""
+    for r in raws:
+        if r.relation != "count_rate" or r.denominator is not None or r.rate is None or r.numerator is None:
+            continue
+        for t in raws:
+            if (
+                t.trailing
+                and t.anchor > r.anchor
+                and t.denominator is not None
+                and _same_sentence(text, r.anchor, t.anchor)
+                and _gives(r.numerator, t.denominator, r.rate) == 0
+            ):
+                r.denominator, r.kind, r.denominator_label = t.denominator, t.kind, t.denominator_label
+                break
+
+
+def _bare_rates(text: str, pcts: Sequence[_Pct], goal: bool, whole_for: Callable[[int], _Mention | None]) -> list[_Raw]:
+    """The percentages left once counts and ratios took theirs: bare rates of a named measure
+    (changes, money and percentages naming no measure are dropped), with their kind and, when
+    it is written, their base."""
+    found: list[_Raw] = []
+    for p in pcts:
+        if p.used:
+            continue
+        clause_start = _clause_start(text, p.start)
+        before = text[clause_start : p.start]
+        if (
+            _CHANGE_BEFORE.search(before.lower())
+            or _CHANGE_AFTER.match(text[p.end :].lower())
+            or _MONEY_AFTER.match(text[p.end :])
+        ):
+            continue
+        label, label_from_after, phrase_end = _rate_measure(text, p.start, p.end, before)
+        if not label:
+            label = _list_measure(text, p)
+        if not label:
+            continue
+        sentence_before = text[_sentence_start(text, p.start) : p.start]
+        is_goal = _is_goal(sentence_before, goal)
+        after_key = match_key(text[p.end : p.end + 25])
+        kind: DenominatorKind
+        if re.match(r"^[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:chỉ tiêu|kế hoạch|kh|mục tiêu)(?!\w)", after_key):
+            kind = "target"
+        elif re.match(r"^[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:trên\s+)?tổng(?:\s+số)?(?!\w)", after_key) or re.search(
+            r"(?<!\w)(?:trên|so với|trong) tổng số(?!\w)", match_key(label)
+        ):
+            kind = "total"
+        else:
+            kind = "target" if is_goal else "other"
+        unit = first_unit_in(_DETERMINERS.sub("", label.strip()), max_words=2)
+        # The clause of this rate alone: from the previous rate (or clause start) to the next.
+        prev_end = max([q.end for q in pcts if q.end <= p.start] + [clause_start])
+        nxt = min([q.start for q in pcts if q.start > p.end] + [_sentence_end(text, p.end)])
+        window_start = prev_end  # "Hoàn thành nhập liệu 100% dữ liệu ...": the verb before it counts
+        base, base_unit = _rate_base(text, p, whole_for(p.start), unit or first_unit_in(label))
+        if base is not None:
+            unit = unit or base_unit
+            kind = "target" if kind == "target" else "total"
+        found.append(
+            _Raw(
+                anchor=p.start,
+                numerator=None,
+                denominator=base,
+                rate=p.value,
+                kind=kind,
+                relation="rate",
+                label=_trim_subject(label, keep_head=label_from_after),
+                unit=unit,
+                snippet_start=prev_end
+                if not label_from_after
+                else max(prev_end, max(text.rfind(ch, 0, p.start) for ch in ",;:") + 1),
+                snippet_end=phrase_end if label_from_after else p.end,
+                goal=is_goal,
+                window=(window_start, nxt),
+            )
+        )
+    return found
+
+
+def _ratio_remainder(text: str, mnt: _Mention, ratios: Sequence[_Ratio], label: str) -> _Raw | None:
+    """A remainder with no stated whole completes the ratio before it in its sentence: "142/145
+    cơ sở, đạt 97,93%; còn 03 cơ sở chưa triển khai", "đã nhập liệu 41.377/48.620 dữ liệu, đạt
+    85,1%; số dữ liệu chưa nhập 7.243 dữ liệu".  Its whole is that ratio's denominator (the
+    nearest such ratio counted in the remainder's unit; one it completes exactly wins)."""
+    best: _Ratio | None = None
+    for q in ratios:
+        if q.end > mnt.start or not _same_sentence(text, q.a_start, mnt.start):
+            continue
+        if (q.b_unit or q.a_unit) != mnt.unit or q.a + mnt.value > q.b:
+            continue
+        if best is None or q.a + mnt.value == q.b or best.a + mnt.value != best.b:
+            best = q
+    if best is None:
+        return None
+    return _Raw(
+        anchor=mnt.start,
+        numerator=mnt.value,
+        denominator=best.b,
+        rate=None,
+        kind=best.kind,
+        relation="remainder",
+        label=_trim_subject(label) or (mnt.unit or ""),
+        unit=mnt.unit,
+        snippet_start=mnt.label_start,
+        snippet_end=mnt.label_end,
+        denominator_label=" ".join(x for x in (best.b_unit or "", best.b_label) if x) or None,
+    )
+
+
+def _predicate_after(text: str, pos: int) -> str:
+    """The rest of a figure's clause when it is a verb phrase with no other figure in it: news
+    prose puts the figure first and says what it counts after it ("157/162 cơ sở khám chữa bệnh
+    (96,9%) đã triển khai tra cứu ...", "794 thủ tục được cung cấp dịch vụ công ... toàn trình")."""
+    m = re.match(r"[\s)]*([^;.()\d%]*)", text[pos:])
+    rest = m.group(1) if m else ""
+    rest = re.split(r",\s", rest, maxsplit=1)[0] if re.match(r"\s*(?:đã|được|đang)\s", rest) else rest
+    if not re.match(r"(?:\S+\s+){0,6}?(?:đã|được|đang)\s", rest.strip() + " "):
+        return ""
+    return rest.strip(" ,")
+
+
+def _with_predicate(label: str, r: _Ratio, predicate: str) -> str:
+    """A ratio's label with the predicate after it: what is counted (its unit and the words
+    after the denominator), then what was done ("cơ sở khám chữa bệnh đã triển khai ...")."""
+    if not predicate:
+        return label
+    counted = " ".join(x for x in (r.b_unit or r.a_unit or "", r.b_label) if x)
+    return f"{counted or label} {predicate}"
+
+
+def _clause_rest(text: str, pos: int) -> str:
+    """The words that finish a part's clause after its label was cut short (``794 thủ tục được
+    cung cấp dịch vụ công | trực tuyến toàn trình;``), when no other figure stands in them."""
+    m = re.match(r"[^;.,()\d%]*", text[pos:])
+    return m.group(0).strip() if m else ""
+
+
+def _whole_that_gives(
+    whole: _Mention, part: _Mention, rate: Decimal, figures: Sequence[_Figure], earlier: Sequence[_Figure]
+) -> _Mention | None:
+    """Keep the whole of a part that carries a stated rate unless another count gives that rate
+    as written and the whole does not: "trong đó: đăng ký khai sinh 214 hồ sơ, trực tuyến 209 hồ
+    sơ (đạt 97,66%)" is 209 of 214, not of the whole above it.  None: the part is a count with
+    its own rate (its denominator is then found among the figures)."""
+    if _gives(part.value, whole.value, rate) == 0:
+        return whole
+    fig = _best_denominator(part.value, part.unit, rate, figures, part.start)
+    if fig is not None and fig[1] != whole.value and _gives(part.value, fig[1], rate) == 0:
+        return None
+    fig = _best_denominator(part.value, part.unit, rate, earlier, 0)
+    if fig is not None and _gives(part.value, fig[1], rate) == 0:
+        return None
+    return whole
+
+
 def _scan_paragraph(
-    text: str, goal: bool, inherited: _Mention | None = None, line_at: Callable[[int], int] | None = None
+    text: str,
+    goal: bool,
+    inherited: _Mention | None = None,
+    line_at: Callable[[int], int] | None = None,
+    section: _Section | None = None,
 ) -> tuple[list[_Raw], _Mention | None]:
     """The raw statements of one paragraph, and a whole left open for the bullet lines after it.
 
     ``inherited`` is such an open whole of an earlier paragraph (``Tổng số ...: 1.250 hồ sơ,
     trong đó:`` / ``+ Trực tuyến: 1.100 hồ sơ``).
     """
-    pcts: list[_Pct] = []
+    all_pcts: list[_Pct] = []
     for m in _PCT.finditer(text):
         value = _rate(m.group("v"))
         if value is not None:
-            pcts.append(_Pct(m.start(), m.end(), value))
+            all_pcts.append(_Pct(m.start(), m.end(), value))
+    pcts = [p for p in all_pcts if not _bound_or_reduction(text, p)]
     ratios = _find_ratios(text, pcts)
-    blocked = [(ratio.a_start, ratio.end) for ratio in ratios] + [(p.start, p.end) for p in pcts]
+    blocked = [(ratio.a_start, ratio.end) for ratio in ratios] + [(p.start, p.end) for p in all_pcts]
     mentions = _find_mentions(text, blocked)
 
     # Wholes and their scopes: a whole reaches to the next whole or the end of the paragraph.
@@ -842,7 +1245,7 @@ def _scan_paragraph(
                 rate=r.rate.value if r.rate else None,
                 kind=r.kind,
                 relation="ratio",
-                label=_trim_subject(label),
+                label=_trim_subject(_with_predicate(label, r, _predicate_after(text, r.end))),
                 unit=r.a_unit or r.b_unit or first_unit_in(label),
                 snippet_start=r.group.label_start
                 if r.group is not None and not r.group.inherited
@@ -855,6 +1258,14 @@ def _scan_paragraph(
                 else None,
             )
         )
+
+    # Figures that may be denominators: this paragraph's counts and ratio numerators, then those of
+    # the earlier paragraphs of the section (accepted only when they give the rate as written).
+    figures: list[_Figure] = [(x.start, x.value, x.unit, x.label_start, _mention_label(x)) for x in mentions]
+    figures += [(q.a_start, q.a, q.a_unit or q.b_unit, q.start, _ratio_label(text, q)[0]) for q in ratios]
+    figures += [(q.a_start, q.b, q.b_unit or q.a_unit, q.start, _ratio_label(text, q)[0]) for q in ratios]
+    figures.sort()
+    earlier: list[_Figure] = [(-1, v, u, 0, lab) for v, u, lab in (section.figures if section else [])]
 
     # Parts of wholes, and counts that carry their own stated rate.
     for mnt in mentions:
@@ -884,12 +1295,16 @@ def _scan_paragraph(
                 part_of = w
         clause_after = re.split(r"[,;.()]", text[mnt.unit_end : mnt.unit_end + 80], maxsplit=1)[0]
         own = " ".join(x for x in (mnt.unit or "", mnt.label_after, mnt.label_before, clause_after) if x)
-        rate = _attach_after(text, mnt.label_end, pcts, own)
+        rate = _attach_after(text, mnt.label_end, pcts, own) or _attach_consequence(
+            text, mnt.label_end, pcts, mnt.label_after
+        )
         if rate is not None and _RATE_SUBJECT.match(text[_clause_start(text, mnt.start) : mnt.start]):
             rate = None  # "Tỷ lệ hộ gia đình có ít nhất 01 thành viên ... đạt 62,5%": 01 is in the measure
         if rate is not None:
             rate.used = True
         label = _mention_label(mnt)
+        if part_of is not None and rate is not None:
+            part_of = _whole_that_gives(part_of, mnt, rate.value, figures, earlier)
         if part_of is not None:
             relation: Relation = (
                 "remainder" if mnt.is_remainder else ("breakdown" if part_of.opener in _EXHAUSTIVE else "part")
@@ -924,24 +1339,21 @@ def _scan_paragraph(
                             if not part_of.inherited and _kind_for(part_of.label_before) == "target"
                             else mnt.label_start
                         ) : (rate.end if rate else mnt.label_end)
-                    ],
+                    ]
+                    + (" " + _clause_rest(text, mnt.label_end) if rate is None else ""),
                 )
             )
         elif rate is not None:
             # A count with its own rate; an earlier count of the same paragraph and unit that
             # gives this rate is its denominator.
             den: tuple[int, int, str] | None = None  # value, where its label starts, its label
-            figures = [(x.start, x.value, x.unit, x.label_start, _mention_label(x)) for x in mentions]
-            figures += [(q.a_start, q.a, q.a_unit or q.b_unit, q.start, _ratio_label(text, q)[0]) for q in ratios]
-            for f_start, f_value, f_unit, f_label_start, f_label in sorted(figures):
-                if f_start >= mnt.start:
-                    continue
-                if (
-                    f_value
-                    and f_unit == mnt.unit
-                    and abs(Decimal(mnt.value) * 100 / Decimal(f_value) - rate.value) <= Decimal("0.6")
-                ):
-                    den = (f_value, f_label_start, f_label)
+            fig = _best_denominator(mnt.value, mnt.unit, rate.value, figures, mnt.start)
+            if fig is None or _gives(mnt.value, fig[1], rate.value):
+                fig = _best_denominator(mnt.value, mnt.unit, rate.value, earlier, 0) or fig
+                if fig is not None and fig[0] < 0 and _gives(mnt.value, fig[1], rate.value):
+                    fig = None  # an earlier paragraph's count only when it gives the rate as written
+            if fig is not None:
+                den = (fig[1], fig[3] if fig[0] >= 0 else mnt.label_start, fig[4])
             after = match_key(text[rate.end : rate.end + 25])
             kind: DenominatorKind = (
                 "target"
@@ -960,12 +1372,12 @@ def _scan_paragraph(
                 and UNIT_FAMILY.get(mnt.unit, mnt.unit) != "người"
             ):
                 kind = "other"
-            trailing = _trailing_denominator(text, rate, mnt.value) if den is None else None
+            trailing = _trailing_denominator(text, rate, mnt.value, mnt.unit) if den is None else None
             snippet_end = rate.end
             if trailing is not None:
                 den = (trailing[0], mnt.label_start, trailing[2])
                 snippet_end = trailing[1]
-                kind = "target" if trailing[3] == "target" else kind
+                kind = trailing[3] if trailing[3] != "total" else kind
             raws.append(
                 _Raw(
                     anchor=mnt.start,
@@ -973,67 +1385,28 @@ def _scan_paragraph(
                     denominator=den[0] if den else None,
                     rate=rate.value,
                     kind=kind,
-                    relation="count_rate",
+                    relation="remainder" if mnt.is_remainder else "count_rate",
                     label=_trim_subject(label) or (mnt.unit or ""),
                     unit=mnt.unit or first_unit_in(mnt.label_before),
                     snippet_start=den[1] if den else mnt.label_start,
                     snippet_end=snippet_end,
                     denominator_label=_trim_subject(den[2]) if den else None,
                     mapping_sentence=_with_lead(text, mnt.start, den[1] if den else mnt.label_start, snippet_end),
+                    trailing=trailing is not None,
                 )
             )
+        elif mnt.is_remainder:
+            remainder = _ratio_remainder(text, mnt, ratios, label)
+            if remainder is not None:
+                raws.append(remainder)
 
     # Bare rates.
-    for p in pcts:
-        if p.used:
-            continue
-        clause_start = _clause_start(text, p.start)
-        before = text[clause_start : p.start]
-        if (
-            _CHANGE_BEFORE.search(before.lower())
-            or _CHANGE_AFTER.match(text[p.end :].lower())
-            or _MONEY_AFTER.match(text[p.end :])
-        ):
-            continue
-        label, label_from_after, phrase_end = _rate_measure(text, p.start, p.end, before)
-        if not label:
-            continue
-        sentence_before = text[_sentence_start(text, p.start) : p.start]
-        is_goal = _is_goal(sentence_before, goal)
-        after_key = match_key(text[p.end : p.end + 25])
-        kind: DenominatorKind  # type: ignore[no-redef]
-        if re.match(r"^[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:chỉ tiêu|kế hoạch|kh|mục tiêu)(?!\w)", after_key):
-            kind = "target"
-        elif re.match(r"^[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:trên\s+)?tổng(?:\s+số)?(?!\w)", after_key) or re.search(
-            r"(?<!\w)(?:trên|so với|trong) tổng số(?!\w)", match_key(label)
-        ):
-            kind = "total"
-        else:
-            kind = "target" if is_goal else "other"
-        unit = first_unit_in(_DETERMINERS.sub("", label.strip()), max_words=2)
-        # The clause of this rate alone: from the previous rate (or clause start) to the next.
-        prev_end = max([q.end for q in pcts if q.end <= p.start] + [clause_start])
-        nxt = min([q.start for q in pcts if q.start > p.end] + [_sentence_end(text, p.end)])
-        window_start = p.start if label_from_after else prev_end
-        raws.append(
-            _Raw(
-                anchor=p.start,
-                numerator=None,
-                denominator=None,
-                rate=p.value,
-                kind=kind,
-                relation="rate",
-                label=_trim_subject(label, keep_head=label_from_after),
-                unit=unit,
-                snippet_start=prev_end
-                if not label_from_after
-                else max(prev_end, max(text.rfind(ch, 0, p.start) for ch in ",;:") + 1),
-                snippet_end=phrase_end if label_from_after else p.end,
-                goal=is_goal,
-                window=(window_start, nxt),
-            )
-        )
+    raws.extend(_bare_rates(text, pcts, goal, whole_for))
     raws.sort(key=lambda r: r.anchor)
+    _share_trailing_wholes(text, raws)
+    if section is not None:
+        section.figures.extend((x.value, x.unit, _mention_label(x)) for x in mentions)
+        _record_marks(text, mentions, ratios, section, line_at)
     # A whole that ends its paragraph with "trong đó:" / "gồm:" stays open for the bullets below.
     still_open = inherited
     for w in wholes:
@@ -1043,6 +1416,32 @@ def _scan_paragraph(
             still_open.scope_end = 0
             still_open.label_start = 0
     return raws, still_open
+
+
+# "tiếp nhận trực tuyến 72,16% trên tổng số 125.000 hồ sơ": the base follows the rate.
+_BASE_AFTER = re.compile(
+    rf"[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:trên\s+)?tổng(?:\s+số)?\s+(?P<n>{_NUM})(?![\d/])(?![.,]\d)", re.IGNORECASE
+)
+
+
+def _rate_base(text: str, p: _Pct, whole: _Mention | None, unit: str | None) -> tuple[int | None, str | None]:
+    """The stated base of a bare rate: a count written right after it (``72,16% trên tổng số
+    125.000 hồ sơ``), or the whole whose ``trong đó`` clause the rate stands in, counted in the
+    same unit (``tiếp nhận hơn 1,2 triệu hồ sơ ..., trong đó hồ sơ trực tuyến chiếm 86,4%``)."""
+    m = _BASE_AFTER.match(text, p.end)
+    if m is not None:
+        named = find_unit(text[m.end("n") :])
+        return _count(m.group("n")), named[0] if named else None
+    if (
+        whole is not None
+        and not whole.inherited
+        and whole.opener in ("trong đó", "trong số đó")
+        and unit is not None
+        and unit == whole.whole_unit
+        and _same_sentence(text, whole.end, p.start)
+    ):
+        return whole.value, whole.whole_unit
+    return None, None
 
 
 _MEASURE_STOP = re.compile(
@@ -1087,6 +1486,28 @@ def _rate_measure(text: str, start: int, end: int, before: str) -> tuple[str, bo
         return after, True, after_end
     m = re.search(r"(?P<x>[^,;:()]*?)\s*(?:đạt|chiếm|bằng|hoàn thành)\s*$", s, re.IGNORECASE)
     return (m.group("x"), False, end) if m and m.group("x").strip() else ("", False, end)
+
+
+# A list item of names with their rates and no verb: "Sở Tư pháp (98,6%)", "phường Ninh Kiều 94,5%".
+_NAMED_ITEM = re.compile(r"(?:^|[,:;])\s*(?:và\s+)?(?P<name>[^,:;()\d%]{2,80}?)\s*\(?\s*$")
+_LIST_MEASURE = re.compile(
+    rf"(?<!\w){_RATE_WORD}\s+(?P<x>[^:;()\d%]+?)(?=\s*(?::|,|\s(?:của các|dẫn đầu|gồm|tiếp tục|là)(?!\w)))",
+    re.IGNORECASE,
+)
+
+
+def _list_measure(text: str, p: _Pct) -> str:
+    """The measure of a rate in a list of names (``Tỷ lệ kích hoạt tài khoản ... của các địa
+    phương: phường Đông Hà (89,2%), phường Quảng Trị (86,5%) ...``): the ``tỷ lệ <X>`` that
+    opens the sentence of the list, when the rate follows a short name and ends its item."""
+    start = _sentence_start(text, p.start)
+    item = _NAMED_ITEM.search(text, start, p.start)
+    if item is None or len(item.group("name").split()) > 8:
+        return ""
+    if not re.match(r"\)?\s*(?:[,;.]|và\s|$)", text[p.end :]):
+        return ""
+    measures = list(_LIST_MEASURE.finditer(text, start, item.start("name")))
+    return measures[-1].group("x").strip() if measures else ""
 
 
 def _rate_measure_after(text: str, pos: int) -> tuple[str, int]:
@@ -1148,6 +1569,17 @@ def _heading_text(p: Paragraph) -> str | None:
     ):
         return p.text
     return None
+
+
+def _opens_section(text: str) -> bool:
+    """A heading (capitals) or a short numbered title (``2. Giải quyết thủ tục hành chính``)."""
+    undated = re.sub(r"(?<!\w)(?:tháng|năm|quý|quí)\s+[\dIVX/]+", "", text, flags=re.IGNORECASE)
+    return is_heading(text) or bool(
+        re.match(r"^(?:\d+(?:\.\d+)*\.|[IVXLC]{1,5}\.)\s\D*$", undated)
+        and len(text.split()) <= 20
+        and "%" not in text
+        and not text.endswith(".")
+    )
 
 
 def _labels_before(text: str, pos: int) -> list[str]:
@@ -1213,33 +1645,103 @@ def extract_statements(
     head = header if header is not None else read_header(lines, reg)
     kind, _ = detect_document_kind(lines)
     goal_mode = kind in ("KẾ HOẠCH", "CHƯƠNG TRÌNH")
+    multi_month = _covers_several_months(lines)
     headings: list[str] = []
     statements: list[Statement] = []
     group_scopes: dict[str, Scope] = {}
     open_whole: _Mention | None = None
+    section = _Section(figures=[], marks={})
     for para in build_paragraphs(lines):
         text = para.text
-        if is_heading(text) or re.match(r"^[IVXLC]{1,5}[.)]\s", text):
+        if is_heading(text) or re.match(r"^[IVXLC]{1,5}[.)]\s", text) or _opens_section(text):
             if _RESULT_HEADING.search(text.upper()):
                 goal_mode = False
             elif _GOAL_HEADING.search(text.upper()):
                 goal_mode = True
+        if _opens_section(text):
+            section = _Section(figures=[], marks=section.marks)
+
         inherited = open_whole if open_whole is not None and is_list_item(text) else None
-        raws, open_whole = _scan_paragraph(text, goal_mode, inherited, para.line_at)
         if para.is_footnote:
-            open_whole = inherited
+            inherited = _footnote_whole(text, section)
+        raws, open_whole = _scan_paragraph(text, goal_mode, inherited, para.line_at, section)
+        if para.is_footnote:
+            open_whole = None
         for raw in raws:
-            statement = _finish(raw, para, head, reg, headings)
+            statement = _finish(raw, para, head, reg, headings, multi_month)
             if statement.group_id is not None and statement.scope != "unknown":
                 group_scopes.setdefault(statement.group_id, statement.scope)
             statements.append(statement)
         heading = _heading_text(para)
         if heading:
             headings.append(heading)
+    yield from _settle_scopes(_one_heading_part(statements), group_scopes)
+
+
+def _settle_scopes(statements: list[Statement], group_scopes: dict[str, Scope]) -> Iterator[Statement]:
+    """Give a statement of unknown scope the scope of what it belongs to: the statement its
+    footnote mark points to, the other statements of its whole, the ratio it completes."""
+    scope_of_whole: dict[int | None, Scope] = {}
+    scope_of_line: dict[int, Scope] = {}
     for st in statements:
+        if st.scope != "unknown":
+            scope_of_line.setdefault(st.line_no, st.scope)
+    for st in statements:
+        # A footnote continues the statement its mark points to, and has its scope.
+        footnote_of = re.fullmatch(r"L(\d+):-1", st.group_id or "")
+        if st.scope == "unknown" and footnote_of and int(footnote_of.group(1)) in scope_of_line:
+            st = replace(st, scope=scope_of_line[int(footnote_of.group(1))])
         if st.scope == "unknown" and st.group_id in group_scopes:
             st = replace(st, scope=group_scopes[st.group_id])
+        # A remainder of a ratio has the scope of the ratio it completes.
+        if st.scope == "unknown" and st.relation == "remainder":
+            st = replace(st, scope=scope_of_whole.get(st.denominator, "unknown"))
+        if st.scope != "unknown" and st.denominator is not None:
+            scope_of_whole[st.denominator] = st.scope
         yield st
+
+
+# "6 tháng đầu năm 2026", "Quý II/2026", "năm 2025" in a title: a report of several months.
+_SEVERAL_MONTHS = re.compile(
+    r"(?<!\w)(?:\d+ tháng đầu năm|\d+ tháng năm|(?:quý|quí) [ivx\d]+|(?<!tháng \d )(?<!tháng \d\d )năm \d{4}$)"
+)
+
+
+def _covers_several_months(lines: Sequence[str]) -> bool:
+    """Whether the title (the first lines holding text) names a period of several months."""
+    title = [clean_line(x) for x in lines if clean_line(x)][:3]
+    return any(_SEVERAL_MONTHS.search(match_key(x)) for x in title)
+
+
+def _one_heading_part(statements: list[Statement]) -> list[Statement]:
+    """A heading names one measure: it cannot tell which of several parts of one whole is its
+    numerator ("Dịch vụ công trực tuyến" over "trong đó: đăng ký thường trú 3.118 hồ sơ, đăng ký
+    tạm trú 2.507 hồ sơ ...").  When two or more parts of a whole got the same indicator from the
+    heading alone, none of them keeps it."""
+    shared: dict[tuple[str, str], int] = {}
+    for st in statements:
+        if st.mapped_by_heading and st.group_id is not None and st.indicator_code is not None:
+            key = (st.group_id, st.indicator_code)
+            shared[key] = shared.get(key, 0) + 1
+    return [
+        replace(st, indicator_code=None, service_code=None, confidence=0.0, mapped_by_heading=False)
+        if st.group_id is not None and shared.get((st.group_id, st.indicator_code or ""), 0) > 1
+        else st
+        for st in statements
+    ]
+
+
+def _statement_scope(raw: _Raw, text: str, snippet: str, period: str | None, headings: list[str]) -> Scope | None:
+    """The scope the words say: the snippet's, else the sentence's up to the end of the
+    statement's own clause - a marker that opens the sentence covers it ("Lũy kế đến ngày ...,
+    đã cấp ...; đã kích hoạt ..."), one in a later clause does not ("... 81 hồ sơ trực tuyến,
+    đạt 94,19%; lũy kế từ đầu năm 402/431 ...") - else the last heading's."""
+    sentence_end = _sentence_end(text, raw.anchor)
+    clause_end = text.find(";", max(raw.anchor, raw.snippet_end))
+    full_sentence = text[
+        _sentence_start(text, raw.anchor) : clause_end if 0 <= clause_end < sentence_end else sentence_end
+    ]
+    return _scope_of(period, snippet, full_sentence, *(headings[-1:]))
 
 
 def _finish(
@@ -1248,6 +1750,7 @@ def _finish(
     head: ReportHeader,
     reg: Registry,
     headings: list[str],
+    multi_month: bool = False,
 ) -> Statement:
     """Map a raw statement to the registry and give it its final shape."""
     text = para.text
@@ -1270,7 +1773,9 @@ def _finish(
         heading=headings[-1] if headings else "",
         surroundings=" ".join([*headings[-2:], text]),
         count_unit=raw.unit,
-        service_texts=[raw.label, *labels[:3], lead, *reversed(headings[-2:])],
+        # The denominator names the population, hence the service ("đăng ký khai sinh 214 hồ sơ,
+        # trực tuyến 209 hồ sơ (đạt 97,66%)").
+        service_texts=[raw.label, *labels[:3], lead, raw.denominator_label or "", *reversed(headings[-2:])],
         role=head.unit_role,
         registry=reg,
     )
@@ -1279,17 +1784,11 @@ def _finish(
     unit = raw.unit
     if unit is None and indicator is not None and raw.relation == "rate":
         unit = reg.indicators[indicator].count_unit
-    # The sentence up to the end of the statement's own clause: a marker that opens the sentence
-    # covers it ("Lũy kế đến ngày ..., đã cấp ...; đã kích hoạt ..."), one in a later clause does
-    # not ("... 81 hồ sơ trực tuyến, đạt 94,19%; lũy kế từ đầu năm 402/431 ...").
-    sentence_end = _sentence_end(text, raw.anchor)
-    clause_end = text.find(";", max(raw.anchor, raw.snippet_end))
-    full_sentence = text[
-        _sentence_start(text, raw.anchor) : clause_end if 0 <= clause_end < sentence_end else sentence_end
-    ]
-    scope = _scope_of(head.period, snippet, full_sentence, *(headings[-1:]))
+    scope = _statement_scope(raw, text, snippet, head.period, headings)
     if scope is None and indicator is not None:
-        scope = "month" if reg.indicators[indicator].measure_type == "flow" else "cumulative"
+        # A flow is the month's in a monthly report, the period's sum in a report of several months.
+        flow_scope: Scope = "cumulative" if multi_month else "month"
+        scope = flow_scope if reg.indicators[indicator].measure_type == "flow" else "cumulative"
     subject = raw.subject or raw.label or (unit or "")
     if service and service != NO_SERVICE:
         svc_name = reg.services[service].name_vi
@@ -1314,4 +1813,5 @@ def _finish(
         group_id=group_id,
         group_total=raw.group.value if raw.group is not None else None,
         denominator_label=raw.denominator_label,
+        mapped_by_heading=mapping.by_heading and indicator is not None,
     )

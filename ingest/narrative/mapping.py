@@ -16,9 +16,15 @@ Scoring (documented so that the confidence means something):
   for a single word (``VNeID``: not enough without an agreeing count unit), 0.8 for the
   indicator's name and 0.7 for its numerator definition; a phrase of three or four words scores
   0.6 when its words appear in order with modifiers between them (within 3 x its length + 3
-  words: ``tra cứu [thông tin thẻ BHYT] thành công``); a phrase of three or more words scores
-  0.6 x the share present when at least 80 % of its words stand close together (within 1.5 x
-  its length + 2 words);
+  words: ``tra cứu [thông tin thẻ BHYT] thành công``); the indicator's name or numerator
+  definition of three or more words scores 0.6 x the share present when at least 80 % of its
+  words stand close together (within 1.5 x its length + 2 words) - a keyword never does;
+* a keyword written both in the indicator's own name and in another indicator's name is
+  *generic*: it names what the indicators count, not what was done to it (``dữ liệu hộ tịch``
+  is in the names of the scanned, entered and synced indicators alike), and weighs 0.3 whatever
+  its length - less than a specific single word such as ``scan`` - whenever the statement's
+  label or clause holds a keyword of any indicator that is not generic (else it keeps its weight:
+  ``tài khoản định danh điện tử đã cấp`` is the registered accounts);
 * each further keyword found verbatim in the same text adds 0.1 (at most 0.2);
 * the count unit must agree: a different unit (``người`` against ``hồ sơ``) multiplies the
   score by 0.4; a unit that agrees (or counts people under another name: ``đối tượng``,
@@ -94,15 +100,19 @@ class MappingResult:
     service_code: str | None
     confidence: float
     runner_up: str | None = None
+    by_heading: bool = False
+    """The indicator was found only with the section heading's words."""
 
 
 def _content_tokens(text: str) -> list[str]:
     return [t for t in tokens(text) if t not in _STOPWORDS]
 
 
-def _phrase_score(phrase: str, text: _Text) -> float:
+def _phrase_score(phrase: str, text: _Text, *, partial: bool = True) -> float:
     """1.0 when the phrase is in the text; for a long phrase, a partial score when nearly all
-    of its words stand close together in the text; else 0."""
+    of its words stand close together in the text (only with ``partial``: a keyword missing a
+    word may be missing the very word that tells it apart, as ``số hóa dữ liệu hộ tịch`` read
+    in ``scan dữ liệu hộ tịch``); else 0."""
     key = match_key(phrase)
     if not key or not text.key:
         return 0.0
@@ -116,6 +126,8 @@ def _phrase_score(phrase: str, text: _Text) -> float:
     # A short phrase in order, with modifiers in between: "tra cứu [thông tin thẻ BHYT] thành công".
     if len(ordered) <= 4 and _in_order(ordered, toks, 3 * len(ordered) + 3):
         return _FUZZY_WEIGHT
+    if not partial:
+        return 0.0
     span = int(1.5 * len(words)) + 2
     best = 0
     for i in range(len(toks)):
@@ -157,9 +169,45 @@ def _keyword_weight(keyword: str) -> float:
     return 0.45 if n <= 1 else (0.85 if n == 2 else 1.0)
 
 
-def _indicator_score(ind: Indicator, tiers: Sequence[_Text], weights: Sequence[float] = _TIER_WEIGHTS) -> float:
+_GENERIC_WEIGHT = 0.3
+
+
+_GENERIC_CACHE: dict[int, tuple[Registry, dict[str, frozenset[str]]]] = {}
+
+
+def _generic_keywords(reg: Registry) -> dict[str, frozenset[str]]:
+    """For each indicator, its keywords that are the head its name shares with another
+    indicator's name (``dữ liệu hộ tịch``, ``tài khoản định danh điện tử``)."""
+    cached = _GENERIC_CACHE.get(id(reg))
+    if cached is not None and cached[0] is reg:
+        return cached[1]
+    names = {code: match_key(ind.name_vi) for code, ind in reg.indicators.items()}
+
+    def named_in(kw: str, code: str) -> bool:
+        return re.search(r"(?<!\w)" + re.escape(match_key(kw)) + r"(?!\w)", names[code]) is not None
+
+    out: dict[str, frozenset[str]] = {}
+    for code, ind in reg.indicators.items():
+        out[code] = frozenset(
+            kw
+            for kw in ind.keywords
+            if named_in(kw, code) and any(named_in(kw, other) for other in names if other != code)
+        )
+    _GENERIC_CACHE[id(reg)] = (reg, out)
+    return out
+
+
+def _indicator_score(
+    ind: Indicator,
+    tiers: Sequence[_Text],
+    weights: Sequence[float] = _TIER_WEIGHTS,
+    generic: frozenset[str] = frozenset(),
+) -> float:
     numerator_phrase = re.sub(r"^(?:số|tổng số)\s+", "", ind.numerator, flags=re.IGNORECASE)
-    phrases = [(kw, _keyword_weight(kw)) for kw in ind.keywords] + [(ind.name_vi, 0.8), (numerator_phrase, 0.7)]
+    phrases = [(kw, _GENERIC_WEIGHT if kw in generic else _keyword_weight(kw)) for kw in ind.keywords] + [
+        (ind.name_vi, 0.8),
+        (numerator_phrase, 0.7),
+    ]
     best = 0.0
     for weight, text in zip(weights, tiers, strict=True):
         if not text.key:
@@ -167,7 +215,7 @@ def _indicator_score(ind: Indicator, tiers: Sequence[_Text], weights: Sequence[f
         tier_best = 0.0
         exact_keywords = 0
         for phrase, phrase_weight in phrases:
-            s = _phrase_score(phrase, text)
+            s = _phrase_score(phrase, text, partial=phrase not in ind.keywords)
             tier_best = max(tier_best, phrase_weight * s)
             if s == 1.0 and phrase in ind.keywords:
                 exact_keywords += 1
@@ -209,8 +257,17 @@ def _scores(
 ) -> list[tuple[float, str]]:
     """(score, indicator code) of every indicator with any evidence, best first."""
     scored: list[tuple[float, str]] = []
+    generic = _generic_keywords(reg)
+    # A generic phrase counts fully only when the statement says nothing more specific.
+    specific = any(
+        _phrase_score(kw, text, partial=False) == 1.0
+        for ind in reg.indicators.values()
+        for kw in ind.keywords
+        if kw not in generic[ind.code]
+        for text in tiers[:2]
+    )
     for ind in reg.indicators.values():
-        score = _indicator_score(ind, tiers, weights)
+        score = _indicator_score(ind, tiers, weights, generic[ind.code] if specific else frozenset())
         if score == 0.0:
             continue
         ind_unit = normalise_unit(ind.count_unit)
@@ -246,8 +303,10 @@ def map_statement(
     unit = normalise_unit(count_unit)
     # The heading speaks only when the statement's own label and clause give no indicator.
     scored = _scores(reg, tiers, (*_TIER_WEIGHTS[:2], 0.0, _TIER_WEIGHTS[3]), unit, role)
+    by_heading = False
     if not scored or scored[0][0] < ASSIGN_THRESHOLD:
         scored = _scores(reg, tiers, _TIER_WEIGHTS, unit, role)
+        by_heading = bool(heading)
     if not scored:
         return MappingResult(None, None, 0.0)
     best, code = scored[0]
@@ -260,12 +319,12 @@ def map_statement(
         return MappingResult(None, None, confidence, runner_up=code)
     indicator = reg.indicators[code]
     if not indicator.has_service:
-        return MappingResult(code, NO_SERVICE, confidence, runner_up)
+        return MappingResult(code, NO_SERVICE, confidence, runner_up, by_heading)
     allowed = indicator.services_for(role) if role else ()
     service, service_conf = match_service(service_texts, reg)
     if service is None:
         # The indicator is clear but the service is not named: keep the indicator.
-        return MappingResult(code, None, round(max(confidence * 0.8, ASSIGN_THRESHOLD), 2), runner_up)
+        return MappingResult(code, None, round(max(confidence * 0.8, ASSIGN_THRESHOLD), 2), runner_up, by_heading)
     if allowed and service not in allowed:
         confidence *= 0.9
-    return MappingResult(code, service, round(min(confidence, 0.5 + service_conf / 2), 2), runner_up)
+    return MappingResult(code, service, round(min(confidence, 0.5 + service_conf / 2), 2), runner_up, by_heading)

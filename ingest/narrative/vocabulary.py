@@ -15,6 +15,7 @@ import unicodedata
 __all__ = [
     "COUNT_UNITS",
     "GOAL_CUES",
+    "MULTIPLIERS",
     "TARGET_WORDS",
     "find_unit",
     "match_key",
@@ -180,7 +181,17 @@ COUNT_UNITS: dict[str, str] = {
     "cơ sở dữ liệu": "cơ sở dữ liệu",
     "hệ thống": "hệ thống",
     "cán bộ, công chức": "cán bộ",
+    # Administrative bodies counted as such in province summaries ("29/30 địa phương", "18/19 sở,
+    # ngành"): each is one unit of its own kind.
+    "địa phương": "địa phương",
+    "sở, ban, ngành": "sở, ngành",
+    "sở, ngành": "sở, ngành",
+    "bộ, ngành": "bộ, ngành",
+    "bộ, ngành trung ương": "bộ, ngành",
 }
+
+# Multipliers written after a decimal count in news prose ("hơn 1,85 triệu tài khoản").
+MULTIPLIERS: dict[str, int] = {"triệu": 1_000_000, "nghìn": 1_000, "ngàn": 1_000}
 
 # Units that count people under another name: compatible with ``người`` when mapping.
 UNIT_FAMILY = {
@@ -272,4 +283,10 @@ GOAL_CUES = (
     "đến năm",
     "kế hoạch đề ra",
     "nhằm đạt",
+    # Assigned work and the period ahead: "chủ trì, phối hợp ... triển khai 100% ...",
+    # "Thời gian tới, ...", "Trong 6 tháng tới, ...".
+    "chủ trì, phối hợp",
+    "thời gian tới",
+    "tháng tới",
+    "năm tới",
 )

@@ -30,6 +30,22 @@ BLIND = (
     "blind_sgddt_thanh_hoa_2026_03",
     "blind_xa_tan_phu_2026_05",
 )
+# Issue 13: written and hand-labelled before the extractor was run on them.  Monthly reports of
+# other provinces, departments and months, dense with remainders, "trong đó" lists, increments,
+# directions and proposals sections, shared denominators and footnotes ...
+UNSEEN = (
+    "unseen_stp_hung_yen_2026_06",
+    "unseen_cat_gia_lai_2026_07",
+    "unseen_bhxh_tay_ninh_2026_06",
+    "unseen_xa_phu_my_2026_07",
+)
+# ... and news-style province summaries and a press release: rates in lists of names, amounts
+# with a multiplier ("hơn 1,85 triệu"), a base after the rate, thresholds and reductions.
+NEWS = (
+    "news_dak_lak_6_thang_2026",
+    "news_can_tho_5_thang_2026",
+    "news_quang_tri_thong_cao_2026_06",
+)
 DEJAVU_CANDIDATES = (
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
     Path("/usr/share/fonts/dejavu/DejaVuSans.ttf"),

@@ -3,10 +3,21 @@
 A statement is identified by (numerator, denominator, stated rate); precision and recall are
 computed on the multiset of those tuples, per file and over each set of samples.  For the
 statements found, the mapping fields must agree with the hand labels too.
+
+Honest estimates (issue 13).  The ``UNSEEN`` reports and ``NEWS`` summaries were written and
+labelled by hand before the extractor was run on them.  Its first run, before any rule was
+changed for them, scored:
+
+* unseen reports: precision 0.769 (40/52), recall 0.784 (40/51);
+* news-style summaries: precision 0.619 (13/21), recall 0.406 (13/32).
+
+Those first-run figures are the estimate of accuracy on text the extractor has never seen; the
+figures these tests hold (1.0 after the rules of issue 13) are fitted to these samples.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from decimal import Decimal
 from typing import Any
@@ -16,7 +27,7 @@ import pytest
 from ingest.narrative.extract import JSON_KEYS, extract_statements
 from ingest.registry import Registry
 
-from .conftest import BLIND, SEEDS, SYNTHETIC, expected_records, sample_lines
+from .conftest import BLIND, NEWS, SEEDS, SYNTHETIC, UNSEEN, expected_records, sample_lines
 
 Key = tuple[int | None, int | None, Decimal | None]
 THRESHOLD = 0.95
@@ -40,7 +51,12 @@ def _scores(names: tuple[str, ...], registry: Registry) -> tuple[float, float, i
     return precision, recall, sum(found.values()), sum(truth.values())
 
 
-@pytest.mark.parametrize("names", [SEEDS, SYNTHETIC, BLIND], ids=["seeds", "synthetic", "blind"])
+SETS = [SEEDS, SYNTHETIC, BLIND, UNSEEN, NEWS]
+SET_IDS = ["seeds", "synthetic", "blind", "unseen", "news"]
+ALL = SEEDS + SYNTHETIC + BLIND + UNSEEN + NEWS
+
+
+@pytest.mark.parametrize("names", SETS, ids=SET_IDS)
 def test_precision_and_recall_of_tuples(names: tuple[str, ...], registry: Registry) -> None:
     precision, recall, n_found, n_truth = _scores(names, registry)
     print(f"precision={precision:.3f} recall={recall:.3f} found={n_found} expected={n_truth}")
@@ -48,26 +64,14 @@ def test_precision_and_recall_of_tuples(names: tuple[str, ...], registry: Regist
     assert recall >= THRESHOLD
 
 
-# Known miss: "Tổng số sổ hộ tịch ...: 312 sổ với 48.620 trang dữ liệu; ...; số dữ liệu chưa nhập
-# 7.243 dữ liệu" - the whole of the remainder is the second count of the total's phrase, in
-# another unit ("trang"), so the remainder finds no whole (recall 15/16).
-_KNOWN_SHORT = {"blind_xa_tan_phu_2026_05"}
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="see _KNOWN_SHORT")) if n in _KNOWN_SHORT else n
-        for n in SEEDS + SYNTHETIC + BLIND
-    ],
-)
+@pytest.mark.parametrize("name", ALL)
 def test_each_file_separately(name: str, registry: Registry) -> None:
     precision, recall, _, _ = _scores((name,), registry)
     assert precision >= THRESHOLD
     assert recall >= THRESHOLD
 
 
-@pytest.mark.parametrize("names", [SEEDS, SYNTHETIC, BLIND], ids=["seeds", "synthetic", "blind"])
+@pytest.mark.parametrize("names", SETS, ids=SET_IDS)
 def test_fields_of_found_statements_agree(names: tuple[str, ...], registry: Registry) -> None:
     """For the statements found at the expected line: kind and computed rate exactly, the
     mapping (indicator, service) for at least 90 %, scope and count unit for at least 85 %."""
@@ -97,7 +101,13 @@ def test_fields_of_found_statements_agree(names: tuple[str, ...], registry: Regi
             # The snippet is source text holding the figure; the subject names something.
             if st.numerator is not None:
                 digits = "".join(ch for ch in st.snippet if ch.isdigit())
-                assert str(st.numerator) in digits or f"{st.numerator:02d}" in digits
+                # "hơn 1,85 triệu tài khoản": a multiplied amount shows its significant digits.
+                multiplied = re.search(r"(?<!\w)(?:triệu|nghìn|ngàn)(?!\w)", st.snippet) is not None
+                assert (
+                    str(st.numerator) in digits
+                    or f"{st.numerator:02d}" in digits
+                    or (multiplied and str(st.numerator).rstrip("0") in digits)
+                )
             assert st.subject.strip()
     print({f: f"{n / total:.3f}" for f, n in agree.items()}, f"matched={matched}/{expected_count}")
     assert matched >= THRESHOLD * expected_count, "line numbers must agree too"
@@ -107,7 +117,7 @@ def test_fields_of_found_statements_agree(names: tuple[str, ...], registry: Regi
     assert agree["count_unit"] >= 0.85 * total
 
 
-@pytest.mark.parametrize("name", SEEDS + SYNTHETIC + BLIND)
+@pytest.mark.parametrize("name", ALL)
 def test_expected_files_are_well_formed(name: str) -> None:
     for rec in expected_records(name):
         assert list(rec) == list(JSON_KEYS)
