@@ -13,7 +13,7 @@ PERIOD ?= 2026-03
 DEMO_HISTORY ?= 2025-06 2026-02
 ENV := source $(STATE)/env.sh &&
 
-.PHONY: help install warehouse airflow smtp bootstrap browser office demo portal test test-deploy lint bench lock down clean fuzz mutation
+.PHONY: help install warehouse airflow smtp bootstrap browser office demo portal bi bi-install test test-deploy lint bench lock down clean fuzz mutation
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,6 +50,7 @@ demo: bootstrap  ## run the monthly load for PERIOD end to end on the demo inbox
 	$(ENV) $(BIN)/d06 summary --period $(PERIOD)
 	$(ENV) $(BIN)/d06 portal start
 	$(ENV) $(BIN)/d06 portal link --unit $(PORTAL_UNIT)
+	$(MAKE) --no-print-directory bi
 
 # The unit submission portal in the background (http://127.0.0.1:D06_PORTAL_PORT), with a sign-in
 # link for one demo unit; `d06 portal stop` stops it.
@@ -57,6 +58,19 @@ PORTAL_UNIT ?= AG.STP
 portal: bootstrap  ## start the unit submission portal in the background and print a sign-in link
 	$(ENV) $(BIN)/d06 portal start
 	$(ENV) $(BIN)/d06 portal link --unit $(PORTAL_UNIT)
+
+# Superset (README "Dashboards (Superset)"): its own virtual environment .warehouse/bi-venv, locked
+# by bi/constraints.txt and never mixed with .venv; metadata in the database d06_superset; the
+# bundle bi/bundle imported; the server in the background (`$(BIN)/python -m bi.superset_service down`
+# stops it).  Prints the dashboard's address and the admin login.
+BI_VENV := $(STATE)/bi-venv
+$(BI_VENV)/.installed: bi/requirements.in bi/constraints.txt
+	$(BIN)/python -m bi.superset_service install
+
+bi-install: install $(BI_VENV)/.installed
+
+bi: bootstrap bi-install  ## Superset with the dashboards over the marts, in the background; prints address + login
+	$(ENV) $(BIN)/python -m bi.superset_service up
 
 # Debian's Chromium and its driver, for the test that opens the Data Docs offline; installed with
 # apt only when missing (as root, or with passwordless sudo), never downloaded by Selenium.
@@ -75,7 +89,7 @@ office:  ## LibreOffice, Liberation fonts and Tesseract (vie) from apt (office-f
 	  $(APT_GET) install $(OFFICE_PACKAGES) </dev/null >/dev/null \
 	  || { $(APT_GET) update </dev/null >/dev/null && $(APT_GET) install $(OFFICE_PACKAGES) </dev/null >/dev/null; }; }
 
-test: bootstrap browser office  ## run the whole test suite against the real PostgreSQL
+test: bootstrap browser office bi-install  ## run the whole test suite against the real PostgreSQL
 	$(ENV) $(BIN)/pytest
 
 # A real deployment: scheduler, dag-processor, triggerer, api-server, two Celery workers and Redis,
@@ -124,7 +138,8 @@ mutation: install  ## mutation testing (mutmut) of the number parser and row val
 	cd $(MUTATION_DIR) && $(CURDIR)/$(BIN)/mutmut results --all true | grep -v 'not checked' \
 	  | awk -F': ' '{n[$$2]++; t++} END {for (k in n) print k ": " n[k]; print "killed " n["killed"] "/" t}'
 
-down:  ## stop the portal, the SMTP sink and the local PostgreSQL
+down:  ## stop Superset, the portal, the SMTP sink and the local PostgreSQL
+	-$(ENV) $(BIN)/python -m bi.superset_service down
 	-$(ENV) $(BIN)/d06 portal stop
 	-$(ENV) $(BIN)/d06 smtp-sink stop
 	scripts/warehouse.sh stop
