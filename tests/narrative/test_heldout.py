@@ -1,0 +1,68 @@
+"""Held-out precision and recall of the narrative extractor (issue 13).
+
+The ``samples/heldout_*.txt`` reports (a provincial health department, a commune, a provincial
+police quarterly report, a provincial news summary and a science-and-technology department
+report) were written and labelled by hand in ``expected/`` before the extractor was run on
+them; none of their text was used to tune it.  Statements are scored exactly as in
+``test_accuracy.py``: precision and recall on the multiset of (numerator, denominator, stated
+rate) over all held-out files.
+
+First run, 2026-12-01, extractor of commit 2d4b77e, before any rule or label was changed:
+
+* overall: precision 0.957 (66/69), recall 0.880 (66/75);
+* heldout_syt_phu_tho_2026_08: P 1.000 (14/14), R 1.000 (14/14);
+* heldout_xa_hiep_thanh_2026_08: P 1.000 (13/13), R 0.812 (13/16);
+* heldout_cat_khanh_hoa_2026_09: P 0.938 (15/16), R 0.789 (15/19);
+* heldout_news_thai_nguyen_2026_09: P 1.000 (14/14), R 1.000 (14/14);
+* heldout_skhcn_quang_ninh_2026_08: P 0.833 (10/12), R 0.833 (10/12).
+
+That first run is the honest estimate on unseen text.  Once rules are changed to pass these
+files they become development data too, and a new held-out set is needed for a new estimate.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from ingest.narrative.extract import extract_statements
+from ingest.registry import Registry
+
+from .conftest import SAMPLES, expected_records, sample_lines
+
+Key = tuple[int | None, int | None, Decimal | None]
+THRESHOLD = 0.95
+HELDOUT = tuple(sorted(path.stem for path in SAMPLES.glob("heldout_*.txt")))
+
+
+def _key(numerator: Any, denominator: Any, rate: Any) -> Key:
+    return (numerator, denominator, None if rate is None else Decimal(str(rate)).normalize())
+
+
+def _scores(names: tuple[str, ...], registry: Registry) -> tuple[float, float, int, int]:
+    found: Counter[Key] = Counter()
+    truth: Counter[Key] = Counter()
+    for name in names:
+        for st in extract_statements(sample_lines(name), registry=registry):
+            found[_key(st.numerator, st.denominator, st.reported_rate_pct)] += 1
+        for rec in expected_records(name):
+            truth[_key(rec["numerator"], rec["denominator"], rec["reported_rate_pct"])] += 1
+    hits = sum((found & truth).values())
+    precision = hits / max(1, sum(found.values()))
+    recall = hits / max(1, sum(truth.values()))
+    return precision, recall, sum(found.values()), sum(truth.values())
+
+
+def test_there_are_heldout_samples() -> None:
+    assert len(HELDOUT) == 5
+
+
+@pytest.mark.xfail(strict=True, reason="held-out first run: P=0.957 R=0.880 (issue 13); below 0.95")
+def test_heldout_precision_and_recall(registry: Registry) -> None:
+    precision, recall, n_found, n_truth = _scores(HELDOUT, registry)
+    print(f"precision={precision:.3f} recall={recall:.3f} found={n_found} expected={n_truth}")
+    assert precision >= THRESHOLD
+    assert recall >= THRESHOLD
