@@ -120,6 +120,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 from typing import Any, Literal
 
 from ingest.narrative.header import ReportHeader, detect_document_kind, read_header
@@ -616,98 +617,159 @@ def _after_time_word(text: str, start: int, a: int, b: int, unit_follows: bool) 
     return not (last in _DATE_WORDS and unit_follows and not _date_like(last, a, b))
 
 
-def _find_ratios(text: str, pcts: list[_Pct]) -> list[_Ratio]:
-    found: list[_Ratio] = []
+def _ratio_candidates(text: str) -> list[tuple[re.Match[str], str]]:
+    """Every slash ratio ("142/145") and worded ratio of a text with its form ("slash" or
+    "words"), in text order, a slash ratio before a worded one at the same place."""
     candidates = [(m, "slash") for m in _RATIO_SLASH.finditer(text)] + [
         (m, "words") for m in _RATIO_WORDS.finditer(text)
     ]
     candidates.sort(key=lambda c: (c[0].start(), c[1] != "slash"))
+    return candidates
+
+
+def _numerator_words(aw: str) -> tuple[str | None, str] | None:
+    """The unit and label of the words after a ratio's numerator (None, "" when there are none);
+    None when the words name no count unit ("12 Nghị quyết/14 Quyết định")."""
+    a_unit_found = find_unit(aw) if aw else None
+    if aw and a_unit_found is None:
+        return None
+    a_unit = a_unit_found[0] if a_unit_found else None
+    a_label = aw[a_unit_found[1] :].strip() if a_unit_found else ""
+    return a_unit, a_label
+
+
+def _worded_ratio_rejected(m: re.Match[str]) -> bool:
+    """Whether a worded ratio counts nothing: "trên" before a denominator that is no "tổng ...",
+    a denominator named "số ..." or by a time word, or a quota connective ("chỉ tiêu", "kế
+    hoạch") with no words after the numerator."""
+    conn = m.group("conn").lower()
+    bw = m.group("bw").strip().lower()
+    if conn == "trên" and bw and not bw.startswith("tổng"):
+        return True
+    if re.search(r"(?<!tổng )(?<!\w)số$", bw) or re.search(r"(?<!\w)(?:năm|tháng|ngày|quý)(?!\w)", bw):
+        return True
+    return conn in ("chỉ tiêu", "kế hoạch") and not m.group("aw").strip()
+
+
+def _denominator_words(text: str, b_end: int, form: str) -> tuple[str | None, str, int, int] | None:
+    """The unit and the words after a ratio's denominator: (unit, label, where the label starts,
+    where it ends); a slash ratio with no unit has no label.  None when letters glued to the
+    number name no unit ("220/380V", "06/CP")."""
+    rest = text[b_end:]
+    b_unit_found = find_unit(rest)
+    if rest[:1].isalpha() and b_unit_found is None:
+        return None
+    b_unit = b_unit_found[0] if b_unit_found else None
+    label_start = b_end + (b_unit_found[1] if b_unit_found else 0)
+    b_label, end = _words_after(text, label_start)
+    if b_unit is None and b_label and form == "slash":
+        b_label = ""
+        end = label_start
+    return b_unit, b_label, label_start, end
+
+
+def _date_or_scale(text: str, start: int, a: int, b: int, b_unit: str | None) -> bool:
+    """Whether a ratio with no unit is a month and year ("8/2025") or a map scale ("tỷ lệ 1/500")."""
+    if a <= 12 and 1900 <= b <= 2100 and b_unit is None:
+        return True
+    return a == 1 and b >= 100 and b_unit is None and bool(re.search(rf"{_RATE_WORD}\s*$", text[:start], re.I))
+
+
+def _ratio_kind(
+    text: str,
+    m: re.Match[str],
+    form: str,
+    b_label: str,
+    b_clause: str,
+    rate: _Pct | None,
+    units: tuple[str | None, str | None],
+) -> DenominatorKind:
+    """What a ratio's denominator is: a quota, named with the denominator ("1.030.000 tài khoản
+    chỉ tiêu", "9.000 hồ sơ theo kế hoạch tháng") or right after the rate ("đạt 100% kế
+    hoạch"); "other" when numerator and denominator are in different units; else a total."""
+    a_unit, b_unit = units
+    conn_text = m.group("conn") if form == "words" else ""
+    bw_text = m.group("bw") if form == "words" else ""
+    own_clause = b_clause.split(",", 1)[0]
+    after_rate = text[rate.end : rate.end + 20] if rate is not None and rate.start > m.start() else ""
+    if _kind_for(" ".join((conn_text, bw_text, b_label, own_clause))) == "target" or re.match(
+        r"^[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:chỉ tiêu|kế hoạch|KH|mục tiêu)(?!\w)", after_rate
+    ):
+        return "target"
+    if a_unit and b_unit and a_unit != b_unit:
+        return "other"
+    return "total"
+
+
+def _read_ratio(text: str, m: re.Match[str], form: str, pcts: list[_Pct]) -> _Ratio | None:
+    """One candidate ratio with its units, labels, stated rate (marked used) and kind; None when
+    it is a date, a reference, a code or a scale, or nothing marks it as a count (no unit, no
+    rate, no "đạt" / "tỷ lệ" before it, no grouped digits)."""
+    a_txt, b_txt = m.group("a"), m.group("b")
+    a, b = _count(a_txt), _count(b_txt)
+    if a is None or b is None:
+        return None
+    aw = m.group("aw").strip()
+    numerator = _numerator_words(aw)
+    if numerator is None:
+        return None
+    a_unit, a_label = numerator
+    b_end = m.end("b")
+    rest = text[b_end:]
+    if _after_time_word(text, m.start(), a, b, find_unit(rest) is not None):
+        return None
+    if rest.startswith("/") or re.match(r"-[^\W\d_]", rest):
+        return None
+    if form == "words" and _worded_ratio_rejected(m):
+        return None
+    denominator = _denominator_words(text, b_end, form)
+    if denominator is None:
+        return None
+    b_unit, b_label, label_start, end = denominator
+    if _date_or_scale(text, m.start(), a, b, b_unit):
+        return None
+    # The denominator's clause runs to the next ";", "." or bracket ("14/15 xã, phường kết nối ...").
+    b_clause = re.split(r"[;.()]|\.\s", text[label_start : label_start + 120], maxsplit=1)[0]
+    own = " ".join(x for x in (aw, b_unit or "", b_label, b_clause) if x)
+    rate = _attach_after(text, end, pcts, own) or _attach_before(text, m.start(), pcts)
+    cue = re.search(rf"(?:đạt|{_RATE_WORD}|là)\s*[:]?\s*$", text[max(0, m.start() - 20) : m.start()], re.IGNORECASE)
+    grouped = bool(re.search(r"\d[.,]\d{3}", a_txt + " " + b_txt))  # 1.234/1.300: never a date or a code
+    if a_unit is None and b_unit is None and rate is None and not cue and not grouped:
+        return None
+    kind = _ratio_kind(text, m, form, b_label, b_clause, rate, (a_unit, b_unit))
+    if rate is not None:
+        rate.used = True
+        end = max(end, rate.end) if rate.start > m.start() else end
+    bw_text = m.group("bw") if form == "words" else ""
+    return _Ratio(
+        start=min(m.start(), rate.start) if rate is not None else m.start(),
+        end=end,
+        a=a,
+        b=b,
+        a_start=m.start(),
+        a_unit=a_unit,
+        b_unit=b_unit,
+        a_label=a_label,
+        b_label=" ".join(x for x in (bw_text.strip(), b_label) if x),
+        kind=kind,
+        rate=rate,
+        b_clause=b_clause.rstrip(),
+    )
+
+
+def _find_ratios(text: str, pcts: list[_Pct]) -> list[_Ratio]:
+    """The ratios of a paragraph ("142/145 cơ sở", "142 trên tổng số 145 cơ sở"), each with the
+    stated rate it takes from ``pcts``; a candidate that starts before the end of the last
+    ratio's denominator is skipped."""
+    found: list[_Ratio] = []
     taken_until = -1
-    for m, form in candidates:
+    for m, form in _ratio_candidates(text):
         if m.start() < taken_until:
             continue
-        a_txt, b_txt = m.group("a"), m.group("b")
-        a, b = _count(a_txt), _count(b_txt)
-        if a is None or b is None:
-            continue
-        aw = m.group("aw").strip()
-        a_unit_found = find_unit(aw) if aw else None
-        if aw and a_unit_found is None:
-            continue  # "12 Nghị quyết/14 Quyết định" names no count unit
-        a_unit = a_unit_found[0] if a_unit_found else None
-        a_label = aw[a_unit_found[1] :].strip() if a_unit_found else ""
-        b_end = m.end("b")
-        rest = text[b_end:]
-        if _after_time_word(text, m.start(), a, b, find_unit(rest) is not None):
-            continue
-        if rest.startswith("/") or re.match(r"-[^\W\d_]", rest):
-            continue
-        if form == "words":
-            conn = m.group("conn").lower()
-            bw = m.group("bw").strip().lower()
-            if conn == "trên" and bw and not bw.startswith("tổng"):
-                continue
-            if re.search(r"(?<!tổng )(?<!\w)số$", bw) or re.search(r"(?<!\w)(?:năm|tháng|ngày|quý)(?!\w)", bw):
-                continue
-            if conn in ("chỉ tiêu", "kế hoạch") and not aw:
-                continue
-        b_unit_found = find_unit(rest)
-        if rest[:1].isalpha() and b_unit_found is None:
-            continue  # 220/380V, 06/CP
-        b_unit = b_unit_found[0] if b_unit_found else None
-        label_start = b_end + (b_unit_found[1] if b_unit_found else 0)
-        b_label, end = _words_after(text, label_start)
-        if b_unit is None and b_label and form == "slash":
-            b_label = ""
-            end = label_start
-        # Month/year written as a ratio: "8/2025" without a unit; a map scale "tỷ lệ 1/500".
-        if a <= 12 and 1900 <= b <= 2100 and b_unit is None:
-            continue
-        if a == 1 and b >= 100 and b_unit is None and re.search(rf"{_RATE_WORD}\s*$", text[: m.start()], re.I):
-            continue
-        # The denominator's clause runs to the next ";", "." or bracket ("14/15 xã, phường kết nối ...").
-        b_clause = re.split(r"[;.()]|\.\s", text[label_start : label_start + 120], maxsplit=1)[0]
-        own = " ".join(x for x in (aw, b_unit or "", b_label, b_clause) if x)
-        rate = _attach_after(text, end, pcts, own) or _attach_before(text, m.start(), pcts)
-        cue = re.search(rf"(?:đạt|{_RATE_WORD}|là)\s*[:]?\s*$", text[max(0, m.start() - 20) : m.start()], re.IGNORECASE)
-        grouped = bool(re.search(r"\d[.,]\d{3}", a_txt + " " + b_txt))  # 1.234/1.300: never a date or a code
-        if a_unit is None and b_unit is None and rate is None and not cue and not grouped:
-            continue
-        kind: DenominatorKind
-        conn_text = m.group("conn") if form == "words" else ""
-        bw_text = m.group("bw") if form == "words" else ""
-        # A quota is named with the denominator ("1.030.000 tài khoản chỉ tiêu", "9.000 hồ sơ theo kế
-        # hoạch tháng") or right after the rate ("đạt 100% kế hoạch").
-        own_clause = b_clause.split(",", 1)[0]
-        after_rate = text[rate.end : rate.end + 20] if rate is not None and rate.start > m.start() else ""
-        if _kind_for(" ".join((conn_text, bw_text, b_label, own_clause))) == "target" or re.match(
-            r"^[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:chỉ tiêu|kế hoạch|KH|mục tiêu)(?!\w)", after_rate
-        ):
-            kind = "target"
-        elif a_unit and b_unit and a_unit != b_unit:
-            kind = "other"
-        else:
-            kind = "total"
-        if rate is not None:
-            rate.used = True
-            end = max(end, rate.end) if rate.start > m.start() else end
-        found.append(
-            _Ratio(
-                start=min(m.start(), rate.start) if rate is not None else m.start(),
-                end=end,
-                a=a,
-                b=b,
-                a_start=m.start(),
-                a_unit=a_unit,
-                b_unit=b_unit,
-                a_label=a_label,
-                b_label=" ".join(x for x in (bw_text.strip(), b_label) if x),
-                kind=kind,
-                rate=rate,
-                b_clause=b_clause.rstrip(),
-            )
-        )
-        taken_until = b_end
+        ratio = _read_ratio(text, m, form, pcts)
+        if ratio is not None:
+            found.append(ratio)
+            taken_until = m.end("b")
     return found
 
 
@@ -1175,6 +1237,297 @@ def _whole_that_gives(
     return whole
 
 
+def _find_pcts(text: str) -> tuple[list[_Pct], list[_Pct]]:
+    """Every percentage of a paragraph, and those of them that are no threshold or reduction
+    (the rates a ratio or a count may carry)."""
+    all_pcts: list[_Pct] = []
+    for m in _PCT.finditer(text):
+        value = _rate(m.group("v"))
+        if value is not None:
+            all_pcts.append(_Pct(m.start(), m.end(), value))
+    return all_pcts, [p for p in all_pcts if not _bound_or_reduction(text, p)]
+
+
+def _scope_wholes(text: str, mentions: Sequence[_Mention]) -> list[_Mention]:
+    """Set how far each whole reaches, and return the wholes its words open.
+
+    A whole reaches to the next whole or the end of the paragraph.  A bracket opens a whole
+    only for its content: "tiếp nhận 120 hồ sơ (trực tuyến 100 hồ sơ)"; such a whole is not
+    in the returned list.
+    """
+    wholes = [x for x in mentions if x.is_whole]
+    for i, whole in enumerate(wholes):
+        whole.scope_end = wholes[i + 1].start if i + 1 < len(wholes) else len(text)
+    for mention in mentions:
+        if mention.opener == "(" and not mention.is_whole and mention.unit:
+            close = text.find(")", mention.label_end)
+            close = close if close > 0 else len(text)
+            if any(mention.label_end < x.start < close and x.unit == mention.unit for x in mentions):
+                mention.is_whole = True
+                mention.scope_end = close
+    return wholes
+
+
+def _whole_at(mentions: Sequence[_Mention], inherited: _Mention | None, pos: int) -> _Mention | None:
+    """The whole whose scope holds ``pos`` (the last such), else the whole left open by an earlier
+    paragraph (``inherited``, maybe None)."""
+    best = None
+    for w in mentions:
+        if w.is_whole and w.label_end <= pos < w.scope_end:
+            best = w
+    return best if best is not None else inherited
+
+
+def _group_ratio(text: str, r: _Ratio, around: _Mention | None) -> None:
+    """Make a ratio a part of the whole around it when their units agree and the whole is an
+    earlier paragraph's, in the ratio's sentence, or continued by the ratio's label ("số ...",
+    "trong đó ...")."""
+    if (
+        around is not None
+        and (around.whole_unit is None or r.a_unit in (None, around.whole_unit))
+        and (
+            around.inherited
+            or _same_sentence(text, around.end, r.a_start)
+            or re.match(r"^(?:số|trong đó|trong số đó)(?!\w)", match_key(_label_before(text, r.a_start)[0]))
+        )
+    ):
+        r.group = around
+
+
+def _ratio_raw(text: str, r: _Ratio) -> _Raw:
+    """The raw statement of a ratio ("142/145 cơ sở, đạt 97,93%"), with the whole it is a part
+    of, if any."""
+    label, label_at = _ratio_label(text, r)
+    in_whole = r.group is not None and not r.group.inherited
+    return _Raw(
+        anchor=r.a_start,
+        numerator=r.a,
+        denominator=r.b,
+        rate=r.rate.value if r.rate else None,
+        kind=r.kind,
+        relation="ratio",
+        label=_trim_subject(_with_predicate(label, r, _predicate_after(text, r.end))),
+        unit=r.a_unit or r.b_unit or first_unit_in(label),
+        snippet_start=r.group.label_start if r.group is not None and in_whole else min(r.start, label_at),
+        snippet_end=r.end,
+        group=r.group,
+        denominator_label=" ".join(x for x in (r.b_unit or "", r.b_label) if x) or None,
+        mapping_sentence=text[r.group.label_end : r.end] if r.group is not None and in_whole else None,
+    )
+
+
+def _denominator_figures(
+    text: str, mentions: Sequence[_Mention], ratios: Sequence[_Ratio], section: _Section | None
+) -> tuple[list[_Figure], list[_Figure]]:
+    """Figures that may be denominators: this paragraph's counts and ratio numerators and
+    denominators (in text order), and those of the earlier paragraphs of the section (accepted
+    only when they give the rate as written)."""
+    figures: list[_Figure] = [(x.start, x.value, x.unit, x.label_start, _mention_label(x)) for x in mentions]
+    figures += [(q.a_start, q.a, q.a_unit or q.b_unit, q.start, _ratio_label(text, q)[0]) for q in ratios]
+    figures += [(q.a_start, q.b, q.b_unit or q.a_unit, q.start, _ratio_label(text, q)[0]) for q in ratios]
+    figures.sort()
+    earlier: list[_Figure] = [(-1, v, u, 0, lab) for v, u, lab in (section.figures if section else [])]
+    return figures, earlier
+
+
+def _part_unit_fits(text: str, mnt: _Mention, w: _Mention) -> bool:
+    """Whether a count reads as a part of the whole ``w`` around it: in the whole's unit (or,
+    with no unit, as "label: N" or a short label right under "trong đó"), and after a full stop
+    only as "Số hồ sơ ...: N" / "Trong đó ..."."""
+    sentence_head = match_key(text[_sentence_start(text, mnt.start) : mnt.start])
+    opened = w.opener not in (None, "(") or bool(re.match(_BREAKDOWN_HEAD, sentence_head))
+    if mnt.unit is not None:
+        unit_ok = w.whole_unit is None or mnt.unit == w.whole_unit
+    else:
+        # "label: N", or a short label right under "trong đó" ("trong đó: trực tuyến 1.100").
+        unit_ok = first_unit_in(mnt.label_before) in (None, w.whole_unit) and (
+            mnt.colon_form or (opened and not w.inherited and len(mnt.label_before.split()) <= 4)
+        )
+    if unit_ok and not w.inherited and not _same_sentence(text, w.end, mnt.start):
+        # After a full stop only "Số hồ sơ ...: N" / "Trong đó ..." continues a whole.
+        unit_ok = bool(
+            re.match(r"^(?:số)(?!\w)", match_key(mnt.label_before)) or re.match(_BREAKDOWN_HEAD, sentence_head)
+        )
+    return unit_ok
+
+
+def _part_of(text: str, mnt: _Mention, w: _Mention | None) -> _Mention | None:
+    """The whole a count is a part of: the whole ``w`` around it, when the count comes after it
+    (or ``w`` is an earlier paragraph's), fits it, and is no running total of a month's figure
+    ("thu nhận 12.486 hồ sơ (lũy kế từ đầu năm 58.903 hồ sơ)")."""
+    if w is None or w is mnt or mnt.is_whole or not (w.inherited or mnt.start > w.start):
+        return None
+    if _part_unit_fits(text, mnt, w) and not (
+        _CUMULATIVE_MARKERS.search(match_key(mnt.label_before))
+        and not _CUMULATIVE_MARKERS.search(match_key(w.label_before))
+    ):
+        return w
+    return None
+
+
+def _own_rate(text: str, mnt: _Mention, pcts: list[_Pct]) -> _Pct | None:
+    """The stated rate a count carries (after it, or as its consequence), marked used; None when
+    the count is inside the rate's measure ("Tỷ lệ hộ gia đình có ít nhất 01 thành viên ... đạt
+    62,5%": 01 is in the measure)."""
+    clause_after = re.split(r"[,;.()]", text[mnt.unit_end : mnt.unit_end + 80], maxsplit=1)[0]
+    own = " ".join(x for x in (mnt.unit or "", mnt.label_after, mnt.label_before, clause_after) if x)
+    rate = _attach_after(text, mnt.label_end, pcts, own) or _attach_consequence(
+        text, mnt.label_end, pcts, mnt.label_after
+    )
+    if rate is not None and _RATE_SUBJECT.match(text[_clause_start(text, mnt.start) : mnt.start]):
+        rate = None
+    if rate is not None:
+        rate.used = True
+    return rate
+
+
+def _part_mapping_sentence(text: str, mnt: _Mention, part_of: _Mention, rate: _Pct | None) -> str:
+    """The part's own clause, for mapping: a total names the population (its words, and those of
+    sibling parts, may belong to another indicator: "Tổng số hồ sơ đã giải quyết ..., trong đó
+    đúng hạn ..."); a target names the measure itself ("Chỉ tiêu cấp tài khoản định danh ...:
+    ...; đã cấp: ...")."""
+    start = (
+        part_of.label_start
+        if not part_of.inherited and _kind_for(part_of.label_before) == "target"
+        else mnt.label_start
+    )
+    sentence = text[start : (rate.end if rate else mnt.label_end)]
+    return sentence + (" " + _clause_rest(text, mnt.label_end) if rate is None else "")
+
+
+def _part_raw(text: str, mnt: _Mention, part_of: _Mention, rate: _Pct | None, label: str) -> _Raw:
+    """The raw statement of a part of a whole: a remainder, a breakdown (of an exhaustive
+    opener) or a part, with its whole's label added to a short subject."""
+    relation: Relation = "remainder" if mnt.is_remainder else ("breakdown" if part_of.opener in _EXHAUSTIVE else "part")
+    whole_label = _trim_subject(part_of.label_before or part_of.unit or "")
+    own_label = _trim_subject(label) or (mnt.unit or "")
+    subject = own_label
+    if len(subject.split()) < 3 and whole_label:
+        subject = f"{subject} (trong {whole_label})" if subject else whole_label
+    return _Raw(
+        anchor=mnt.start,
+        numerator=mnt.value,
+        denominator=part_of.value,
+        rate=rate.value if rate else None,
+        kind=_kind_for(part_of.label_before),
+        relation=relation,
+        label=own_label,
+        subject=subject,
+        unit=mnt.unit or part_of.whole_unit,
+        snippet_start=mnt.label_start if part_of.inherited else part_of.label_start,
+        snippet_end=rate.end if rate else mnt.label_end,
+        group=part_of,
+        denominator_label=whole_label or None,
+        mapping_sentence=_part_mapping_sentence(text, mnt, part_of, rate),
+    )
+
+
+def _count_rate_denominator(
+    mnt: _Mention, rate: _Pct, figures: Sequence[_Figure], earlier: Sequence[_Figure]
+) -> tuple[int, int, str] | None:
+    """The denominator of a count with its own rate: an earlier count of the same paragraph and
+    unit that gives the rate, else an earlier paragraph's count only when it gives the rate as
+    written.  (value, where its label starts, its label), or None."""
+    fig = _best_denominator(mnt.value, mnt.unit, rate.value, figures, mnt.start)
+    if fig is None or _gives(mnt.value, fig[1], rate.value):
+        fig = _best_denominator(mnt.value, mnt.unit, rate.value, earlier, 0) or fig
+        if fig is not None and fig[0] < 0 and _gives(mnt.value, fig[1], rate.value):
+            fig = None  # an earlier paragraph's count only when it gives the rate as written
+    if fig is None:
+        return None
+    return (fig[1], fig[3] if fig[0] >= 0 else mnt.label_start, fig[4])
+
+
+def _count_rate_kind(text: str, mnt: _Mention, rate: _Pct, den: tuple[int, int, str] | None) -> DenominatorKind:
+    """What a count's rate is of: a target when one is named after the rate or in the count's
+    label, "other" for a share of people of what is not people ("đã tạo lập 2.846.901 sổ, đạt
+    85,9% dân số") when no denominator was found, else a total."""
+    after = match_key(text[rate.end : rate.end + 25])
+    kind: DenominatorKind = (
+        "target"
+        if re.match(r"^\s*(?:chỉ tiêu|kế hoạch|kh|mục tiêu)(?!\w)", after)
+        else ("target" if _kind_for(mnt.label_before) == "target" else "total")
+    )
+    named_after = find_unit(re.sub(r"^[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:tổng\s+)?(?:số\s+)?", "", text[rate.end : rate.end + 30]))
+    if (
+        den is None
+        and mnt.unit is not None
+        and named_after is not None
+        and UNIT_FAMILY.get(named_after[0], named_after[0]) == "người"
+        and UNIT_FAMILY.get(mnt.unit, mnt.unit) != "người"
+    ):
+        kind = "other"
+    return kind
+
+
+def _count_rate_raw(
+    text: str, mnt: _Mention, rate: _Pct, label: str, figures: Sequence[_Figure], earlier: Sequence[_Figure]
+) -> _Raw:
+    """The raw statement of a count with its own rate, its denominator an earlier count that
+    gives the rate or the whole named right after the rate."""
+    den = _count_rate_denominator(mnt, rate, figures, earlier)
+    kind = _count_rate_kind(text, mnt, rate, den)
+    trailing = _trailing_denominator(text, rate, mnt.value, mnt.unit) if den is None else None
+    snippet_end = rate.end
+    if trailing is not None:
+        den = (trailing[0], mnt.label_start, trailing[2])
+        snippet_end = trailing[1]
+        kind = trailing[3] if trailing[3] != "total" else kind
+    return _Raw(
+        anchor=mnt.start,
+        numerator=mnt.value,
+        denominator=den[0] if den else None,
+        rate=rate.value,
+        kind=kind,
+        relation="remainder" if mnt.is_remainder else "count_rate",
+        label=_trim_subject(label) or (mnt.unit or ""),
+        unit=mnt.unit or first_unit_in(mnt.label_before),
+        snippet_start=den[1] if den else mnt.label_start,
+        snippet_end=snippet_end,
+        denominator_label=_trim_subject(den[2]) if den else None,
+        mapping_sentence=_with_lead(text, mnt.start, den[1] if den else mnt.label_start, snippet_end),
+        trailing=trailing is not None,
+    )
+
+
+def _mention_raw(
+    text: str,
+    mnt: _Mention,
+    around: _Mention | None,
+    pcts: list[_Pct],
+    ratios: Sequence[_Ratio],
+    figures: Sequence[_Figure],
+    earlier: Sequence[_Figure],
+) -> _Raw | None:
+    """The raw statement of one count: a part of the whole ``around`` it, a count that carries
+    its own stated rate, or a remainder completing a ratio; None when it is none of these."""
+    part_of = _part_of(text, mnt, around)
+    rate = _own_rate(text, mnt, pcts)
+    label = _mention_label(mnt)
+    if part_of is not None and rate is not None:
+        part_of = _whole_that_gives(part_of, mnt, rate.value, figures, earlier)
+    if part_of is not None:
+        return _part_raw(text, mnt, part_of, rate, label)
+    if rate is not None:
+        return _count_rate_raw(text, mnt, rate, label, figures, earlier)
+    if mnt.is_remainder:
+        return _ratio_remainder(text, mnt, ratios, label)
+    return None
+
+
+def _still_open_whole(text: str, wholes: Sequence[_Mention], inherited: _Mention | None) -> _Mention | None:
+    """A whole that ends its paragraph with "trong đó:" / "gồm:" stays open for the bullets
+    below (as an inherited whole); else the whole inherited from above stays open."""
+    still_open = inherited
+    for w in wholes:
+        tail = text[w.label_end :]
+        if w.opener in _OPENERS_TO_LIST and re.fullmatch(rf"[\s,;:(]*{w.opener}\s*:?\s*", tail, re.IGNORECASE):
+            still_open = replace(w, inherited=True)
+            still_open.scope_end = 0
+            still_open.label_start = 0
+    return still_open
+
+
 def _scan_paragraph(
     text: str,
     goal: bool,
@@ -1185,237 +1538,37 @@ def _scan_paragraph(
     """The raw statements of one paragraph, and a whole left open for the bullet lines after it.
 
     ``inherited`` is such an open whole of an earlier paragraph (``Tổng số ...: 1.250 hồ sơ,
-    trong đó:`` / ``+ Trực tuyến: 1.100 hồ sơ``).
+    trong đó:`` / ``+ Trực tuyến: 1.100 hồ sơ``).  The passes: rates, ratios and counts are
+    found; wholes get their scopes; ratios, then counts (parts, counts with a rate, remainders),
+    then the rates left over become raw statements.
     """
-    all_pcts: list[_Pct] = []
-    for m in _PCT.finditer(text):
-        value = _rate(m.group("v"))
-        if value is not None:
-            all_pcts.append(_Pct(m.start(), m.end(), value))
-    pcts = [p for p in all_pcts if not _bound_or_reduction(text, p)]
+    all_pcts, pcts = _find_pcts(text)
     ratios = _find_ratios(text, pcts)
     blocked = [(ratio.a_start, ratio.end) for ratio in ratios] + [(p.start, p.end) for p in all_pcts]
     mentions = _find_mentions(text, blocked)
-
-    # Wholes and their scopes: a whole reaches to the next whole or the end of the paragraph.
-    wholes = [x for x in mentions if x.is_whole]
-    for i, whole in enumerate(wholes):
-        whole.scope_end = wholes[i + 1].start if i + 1 < len(wholes) else len(text)
-    # "tiếp nhận 120 hồ sơ (trực tuyến 100 hồ sơ)": a bracket opens a whole only for its content.
-    for mention in mentions:
-        if mention.opener == "(" and not mention.is_whole and mention.unit:
-            close = text.find(")", mention.label_end)
-            close = close if close > 0 else len(text)
-            if any(mention.label_end < x.start < close and x.unit == mention.unit for x in mentions):
-                mention.is_whole = True
-                mention.scope_end = close
-
+    wholes = _scope_wholes(text, mentions)
     if line_at is not None:
         for mention in mentions:
             mention.line_no = line_at(mention.start)
-
-    def whole_for(pos: int) -> _Mention | None:
-        best = None
-        for w in mentions:
-            if w.is_whole and w.label_end <= pos < w.scope_end:
-                best = w
-        return best if best is not None else inherited
+    whole_for = partial(_whole_at, mentions, inherited)
 
     raws: list[_Raw] = []
-
-    # Ratios.
     for r in ratios:
-        around = whole_for(r.a_start)
-        if (
-            around is not None
-            and (around.whole_unit is None or r.a_unit in (None, around.whole_unit))
-            and (
-                around.inherited
-                or _same_sentence(text, around.end, r.a_start)
-                or re.match(r"^(?:số|trong đó|trong số đó)(?!\w)", match_key(_label_before(text, r.a_start)[0]))
-            )
-        ):
-            r.group = around
-        label, label_at = _ratio_label(text, r)
-        raws.append(
-            _Raw(
-                anchor=r.a_start,
-                numerator=r.a,
-                denominator=r.b,
-                rate=r.rate.value if r.rate else None,
-                kind=r.kind,
-                relation="ratio",
-                label=_trim_subject(_with_predicate(label, r, _predicate_after(text, r.end))),
-                unit=r.a_unit or r.b_unit or first_unit_in(label),
-                snippet_start=r.group.label_start
-                if r.group is not None and not r.group.inherited
-                else min(r.start, label_at),
-                snippet_end=r.end,
-                group=r.group,
-                denominator_label=" ".join(x for x in (r.b_unit or "", r.b_label) if x) or None,
-                mapping_sentence=text[r.group.label_end : r.end]
-                if r.group is not None and not r.group.inherited
-                else None,
-            )
-        )
-
-    # Figures that may be denominators: this paragraph's counts and ratio numerators, then those of
-    # the earlier paragraphs of the section (accepted only when they give the rate as written).
-    figures: list[_Figure] = [(x.start, x.value, x.unit, x.label_start, _mention_label(x)) for x in mentions]
-    figures += [(q.a_start, q.a, q.a_unit or q.b_unit, q.start, _ratio_label(text, q)[0]) for q in ratios]
-    figures += [(q.a_start, q.b, q.b_unit or q.a_unit, q.start, _ratio_label(text, q)[0]) for q in ratios]
-    figures.sort()
-    earlier: list[_Figure] = [(-1, v, u, 0, lab) for v, u, lab in (section.figures if section else [])]
-
-    # Parts of wholes, and counts that carry their own stated rate.
+        _group_ratio(text, r, whole_for(r.a_start))
+        raws.append(_ratio_raw(text, r))
+    figures, earlier = _denominator_figures(text, mentions, ratios, section)
     for mnt in mentions:
-        w = whole_for(mnt.start)
-        part_of: _Mention | None = None
-        if w is not None and w is not mnt and not mnt.is_whole and (w.inherited or mnt.start > w.start):
-            sentence_head = match_key(text[_sentence_start(text, mnt.start) : mnt.start])
-            opened = w.opener not in (None, "(") or bool(re.match(_BREAKDOWN_HEAD, sentence_head))
-            if mnt.unit is not None:
-                unit_ok = w.whole_unit is None or mnt.unit == w.whole_unit
-            else:
-                # "label: N", or a short label right under "trong đó" ("trong đó: trực tuyến 1.100").
-                unit_ok = first_unit_in(mnt.label_before) in (None, w.whole_unit) and (
-                    mnt.colon_form or (opened and not w.inherited and len(mnt.label_before.split()) <= 4)
-                )
-            if unit_ok and not w.inherited and not _same_sentence(text, w.end, mnt.start):
-                # After a full stop only "Số hồ sơ ...: N" / "Trong đó ..." continues a whole.
-                unit_ok = bool(
-                    re.match(r"^(?:số)(?!\w)", match_key(mnt.label_before)) or re.match(_BREAKDOWN_HEAD, sentence_head)
-                )
-            # A running total is no part of the month's figure: "thu nhận 12.486 hồ sơ (lũy kế từ
-            # đầu năm 58.903 hồ sơ)".
-            if unit_ok and not (
-                _CUMULATIVE_MARKERS.search(match_key(mnt.label_before))
-                and not _CUMULATIVE_MARKERS.search(match_key(w.label_before))
-            ):
-                part_of = w
-        clause_after = re.split(r"[,;.()]", text[mnt.unit_end : mnt.unit_end + 80], maxsplit=1)[0]
-        own = " ".join(x for x in (mnt.unit or "", mnt.label_after, mnt.label_before, clause_after) if x)
-        rate = _attach_after(text, mnt.label_end, pcts, own) or _attach_consequence(
-            text, mnt.label_end, pcts, mnt.label_after
-        )
-        if rate is not None and _RATE_SUBJECT.match(text[_clause_start(text, mnt.start) : mnt.start]):
-            rate = None  # "Tỷ lệ hộ gia đình có ít nhất 01 thành viên ... đạt 62,5%": 01 is in the measure
-        if rate is not None:
-            rate.used = True
-        label = _mention_label(mnt)
-        if part_of is not None and rate is not None:
-            part_of = _whole_that_gives(part_of, mnt, rate.value, figures, earlier)
-        if part_of is not None:
-            relation: Relation = (
-                "remainder" if mnt.is_remainder else ("breakdown" if part_of.opener in _EXHAUSTIVE else "part")
-            )
-            whole_label = _trim_subject(part_of.label_before or part_of.unit or "")
-            own_label = _trim_subject(label) or (mnt.unit or "")
-            subject = own_label
-            if len(subject.split()) < 3 and whole_label:
-                subject = f"{subject} (trong {whole_label})" if subject else whole_label
-            raws.append(
-                _Raw(
-                    anchor=mnt.start,
-                    numerator=mnt.value,
-                    denominator=part_of.value,
-                    rate=rate.value if rate else None,
-                    kind=_kind_for(part_of.label_before),
-                    relation=relation,
-                    label=own_label,
-                    subject=subject,
-                    unit=mnt.unit or part_of.whole_unit,
-                    snippet_start=mnt.label_start if part_of.inherited else part_of.label_start,
-                    snippet_end=rate.end if rate else mnt.label_end,
-                    group=part_of,
-                    denominator_label=whole_label or None,
-                    # The part's own clause: a total names the population (its words, and those of
-                    # sibling parts, may belong to another indicator: "Tổng số hồ sơ đã giải quyết
-                    # ..., trong đó đúng hạn ..."); a target names the measure itself ("Chỉ tiêu
-                    # cấp tài khoản định danh ...: ...; đã cấp: ...").
-                    mapping_sentence=text[
-                        (
-                            part_of.label_start
-                            if not part_of.inherited and _kind_for(part_of.label_before) == "target"
-                            else mnt.label_start
-                        ) : (rate.end if rate else mnt.label_end)
-                    ]
-                    + (" " + _clause_rest(text, mnt.label_end) if rate is None else ""),
-                )
-            )
-        elif rate is not None:
-            # A count with its own rate; an earlier count of the same paragraph and unit that
-            # gives this rate is its denominator.
-            den: tuple[int, int, str] | None = None  # value, where its label starts, its label
-            fig = _best_denominator(mnt.value, mnt.unit, rate.value, figures, mnt.start)
-            if fig is None or _gives(mnt.value, fig[1], rate.value):
-                fig = _best_denominator(mnt.value, mnt.unit, rate.value, earlier, 0) or fig
-                if fig is not None and fig[0] < 0 and _gives(mnt.value, fig[1], rate.value):
-                    fig = None  # an earlier paragraph's count only when it gives the rate as written
-            if fig is not None:
-                den = (fig[1], fig[3] if fig[0] >= 0 else mnt.label_start, fig[4])
-            after = match_key(text[rate.end : rate.end + 25])
-            kind: DenominatorKind = (
-                "target"
-                if re.match(r"^\s*(?:chỉ tiêu|kế hoạch|kh|mục tiêu)(?!\w)", after)
-                else ("target" if _kind_for(mnt.label_before) == "target" else "total")
-            )
-            # "đã tạo lập 2.846.901 sổ, đạt 85,9% dân số": a share of people of what is not people.
-            named_after = find_unit(
-                re.sub(r"^[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:tổng\s+)?(?:số\s+)?", "", text[rate.end : rate.end + 30])
-            )
-            if (
-                den is None
-                and mnt.unit is not None
-                and named_after is not None
-                and UNIT_FAMILY.get(named_after[0], named_after[0]) == "người"
-                and UNIT_FAMILY.get(mnt.unit, mnt.unit) != "người"
-            ):
-                kind = "other"
-            trailing = _trailing_denominator(text, rate, mnt.value, mnt.unit) if den is None else None
-            snippet_end = rate.end
-            if trailing is not None:
-                den = (trailing[0], mnt.label_start, trailing[2])
-                snippet_end = trailing[1]
-                kind = trailing[3] if trailing[3] != "total" else kind
-            raws.append(
-                _Raw(
-                    anchor=mnt.start,
-                    numerator=mnt.value,
-                    denominator=den[0] if den else None,
-                    rate=rate.value,
-                    kind=kind,
-                    relation="remainder" if mnt.is_remainder else "count_rate",
-                    label=_trim_subject(label) or (mnt.unit or ""),
-                    unit=mnt.unit or first_unit_in(mnt.label_before),
-                    snippet_start=den[1] if den else mnt.label_start,
-                    snippet_end=snippet_end,
-                    denominator_label=_trim_subject(den[2]) if den else None,
-                    mapping_sentence=_with_lead(text, mnt.start, den[1] if den else mnt.label_start, snippet_end),
-                    trailing=trailing is not None,
-                )
-            )
-        elif mnt.is_remainder:
-            remainder = _ratio_remainder(text, mnt, ratios, label)
-            if remainder is not None:
-                raws.append(remainder)
-
-    # Bare rates.
+        raw = _mention_raw(text, mnt, whole_for(mnt.start), pcts, ratios, figures, earlier)
+        if raw is not None:
+            raws.append(raw)
     raws.extend(_bare_rates(text, pcts, goal, whole_for))
+
     raws.sort(key=lambda r: r.anchor)
     _share_trailing_wholes(text, raws)
     if section is not None:
         section.figures.extend((x.value, x.unit, _mention_label(x)) for x in mentions)
         _record_marks(text, mentions, ratios, section, line_at)
-    # A whole that ends its paragraph with "trong đó:" / "gồm:" stays open for the bullets below.
-    still_open = inherited
-    for w in wholes:
-        tail = text[w.label_end :]
-        if w.opener in _OPENERS_TO_LIST and re.fullmatch(rf"[\s,;:(]*{w.opener}\s*:?\s*", tail, re.IGNORECASE):
-            still_open = replace(w, inherited=True)
-            still_open.scope_end = 0
-            still_open.label_start = 0
-    return raws, still_open
+    return raws, _still_open_whole(text, wholes, inherited)
 
 
 # "tiếp nhận trực tuyến 72,16% trên tổng số 125.000 hồ sơ": the base follows the rate.
@@ -1744,6 +1897,47 @@ def _statement_scope(raw: _Raw, text: str, snippet: str, period: str | None, hea
     return _scope_of(period, snippet, full_sentence, *(headings[-1:]))
 
 
+def _own_text(raw: _Raw, text: str, snippet: str) -> str:
+    """The text that speaks about this statement alone (the middle tier of the mapping): its
+    mapping sentence, else its window, else its snippet."""
+    if raw.mapping_sentence is not None:
+        return raw.mapping_sentence
+    if raw.window is not None:
+        return text[raw.window[0] : raw.window[1]]
+    return snippet
+
+
+def _final_scope(
+    raw: _Raw,
+    text: str,
+    snippet: str,
+    head: ReportHeader,
+    headings: list[str],
+    indicator: str | None,
+    reg: Registry,
+    multi_month: bool,
+) -> Scope | None:
+    """The scope the statement's text states; else, for a mapped indicator, the one its measure
+    type implies: a flow is the month's in a monthly report, the period's sum in a report of
+    several months; a stock is cumulative."""
+    scope = _statement_scope(raw, text, snippet, head.period, headings)
+    if scope is None and indicator is not None:
+        flow_scope: Scope = "cumulative" if multi_month else "month"
+        scope = flow_scope if reg.indicators[indicator].measure_type == "flow" else "cumulative"
+    return scope
+
+
+def _subject_with_service(subject: str, service: str | None, lead: str, reg: Registry) -> str:
+    """A subject prefixed with its service when it does not name it: the paragraph's lead label
+    when that is short and names the same service, else the service's name."""
+    if service and service != NO_SERVICE:
+        svc_name = reg.services[service].name_vi
+        if match_key(svc_name) not in match_key(subject):
+            named = lead if lead and len(lead) < 140 and match_service([lead], reg)[0] == service else svc_name
+            subject = f"{named}: {subject}"
+    return subject
+
+
 def _finish(
     raw: _Raw,
     para: Paragraph,
@@ -1758,18 +1952,11 @@ def _finish(
     if raw.group is not None:
         group_id = f"L{raw.group.line_no}:{raw.group.start}"
     snippet = _snippet(text, raw.snippet_start, raw.snippet_end)
-    # The text that speaks about this statement alone (the middle tier of the mapping).
-    if raw.mapping_sentence is not None:
-        own_text = raw.mapping_sentence
-    elif raw.window is not None:
-        own_text = text[raw.window[0] : raw.window[1]]
-    else:
-        own_text = snippet
     labels = _labels_before(text, raw.anchor)
     lead = labels[-1] if labels else ""
     mapping = map_statement(
         label=" ".join(x for x in (raw.label, raw.unit or "") if x),
-        sentence=own_text,
+        sentence=_own_text(raw, text, snippet),
         heading=headings[-1] if headings else "",
         surroundings=" ".join([*headings[-2:], text]),
         count_unit=raw.unit,
@@ -1784,17 +1971,8 @@ def _finish(
     unit = raw.unit
     if unit is None and indicator is not None and raw.relation == "rate":
         unit = reg.indicators[indicator].count_unit
-    scope = _statement_scope(raw, text, snippet, head.period, headings)
-    if scope is None and indicator is not None:
-        # A flow is the month's in a monthly report, the period's sum in a report of several months.
-        flow_scope: Scope = "cumulative" if multi_month else "month"
-        scope = flow_scope if reg.indicators[indicator].measure_type == "flow" else "cumulative"
-    subject = raw.subject or raw.label or (unit or "")
-    if service and service != NO_SERVICE:
-        svc_name = reg.services[service].name_vi
-        if match_key(svc_name) not in match_key(subject):
-            named = lead if lead and len(lead) < 140 and match_service([lead], reg)[0] == service else svc_name
-            subject = f"{named}: {subject}"
+    scope = _final_scope(raw, text, snippet, head, headings, indicator, reg, multi_month)
+    subject = _subject_with_service(raw.subject or raw.label or (unit or ""), service, lead, reg)
     return Statement(
         line_no=para.line_at(raw.anchor),
         numerator=raw.numerator,
