@@ -12,9 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bi.datasets import LABELS, Dataset
+from bi.datasets import FUNNEL_UNITS, LABELS, Dataset
 
 NUMBER = ",.2f"
+DATE = "%d/%m/%Y"  # dates as officials write them; a table's default shows "2025-12-31 00:00:00"
 COUNTS = {"numerator", "denominator", "open_errors", "open_warnings", "rank_in_province", "units_ranked"}
 
 
@@ -42,8 +43,10 @@ class Dashboard:
 
 def all_charts() -> list[Chart]:
     return [
-        Chart("ty_le_bao_cao_theo_thang", "Tỷ lệ báo cáo và tỷ lệ đúng hạn theo tháng", "tien_do_bao_cao", "line",
-              metrics=("ty_le_bao_cao", "ty_le_dung_han"), groupby=("province_code",)),
+        Chart("ty_le_bao_cao_theo_thang", "Tỷ lệ báo cáo theo tháng", "tien_do_bao_cao", "line",
+              metrics=("ty_le_bao_cao",), groupby=("province_code",)),
+        Chart("ty_le_dung_han_theo_thang", "Tỷ lệ báo cáo đúng hạn theo tháng", "tien_do_bao_cao", "line",
+              metrics=("ty_le_dung_han",), groupby=("province_code",)),
         Chart("chi_tieu_so_voi_muc_tieu", "Tỷ lệ theo chỉ tiêu và dịch vụ so với mục tiêu, thay đổi so với tháng trước",
               "chi_tieu_tinh", "table",
               columns=("period", "province_code", "indicator_name_vi", "service_name_vi", "rate_pct", "target_pct",
@@ -85,7 +88,8 @@ def all_dashboards() -> list[Dashboard]:
             "tong-quan-tinh",
             "Đề án 06 – Tổng quan tỉnh",
             (
-                ("ty_le_bao_cao_theo_thang", "chat_luong_theo_thang"),
+                ("ty_le_bao_cao_theo_thang", "ty_le_dung_han_theo_thang"),
+                ("chat_luong_theo_thang",),
                 ("chi_tieu_so_voi_muc_tieu",),
                 ("tien_do_muc_tieu",),
             ),
@@ -116,8 +120,10 @@ def form_data(chart: Chart, ds: Dataset) -> dict[str, Any]:
     filters = [{"expressionType": "SQL", "clause": "WHERE", "sqlExpression": chart.where}] if chart.where else []
     common = {"viz_type": _viz(chart), "adhoc_filters": filters, "row_limit": 10000, "extra_form_data": {}}
     if chart.kind == "table":
+        dates = {name for name, kind, _ in ds.columns if kind == "DATE"}
         return {
             **common,
+            "table_timestamp_format": DATE,
             "query_mode": "raw",
             "all_columns": list(chart.columns),
             "order_by_cols": [json.dumps([c, asc]) for c, asc in chart.order],
@@ -126,9 +132,12 @@ def form_data(chart: Chart, ds: Dataset) -> dict[str, Any]:
             "include_search": True,
             "show_cell_bars": False,
             "column_config": {
-                c: {"d3NumberFormat": NUMBER if c.endswith(("_pct", "_pp", "score")) else ",d"}
-                for c in chart.columns
-                if c.endswith(("_pct", "_pp", "score")) or c in COUNTS
+                **{
+                    c: {"d3NumberFormat": NUMBER if c.endswith(("_pct", "_pp", "score")) else ",d"}
+                    for c in chart.columns
+                    if c.endswith(("_pct", "_pp", "score")) or c in COUNTS
+                },
+                **{c: {"d3TimeFormat": DATE} for c in chart.columns if c in dates},
             },
         }
     return {
@@ -247,6 +256,13 @@ def _position(dashboard: Dashboard, charts: dict[str, Chart], uid: Callable[...,
 
 
 def _native_filter(dashboard: Dashboard, n: int, label: str, dataset: str, column: str, uid: Callable[..., str]) -> Any:
+    """A select filter.  The funnel plot needs one month (the latest: months sort descending) and one
+    indicator: their first value is chosen, required, and applied on load (``requiredFirst``, what
+    Superset's filter editor stores with "Select first filter value by default"; without it the first
+    value is only selected and the charts show every month and indicator until "Apply" is pressed).
+    The funnel's indicators are listed by the number of units compared, most first."""
+    first = dashboard.slug == "bieu-do-pheu"
+    by_units = first and column == "indicator_name_vi"
     return {
         "id": f"NATIVE_FILTER-{dashboard.slug}-{n}",
         "name": label,
@@ -255,13 +271,15 @@ def _native_filter(dashboard: Dashboard, n: int, label: str, dataset: str, colum
         "defaultDataMask": {"extraFormData": {}, "filterState": {}, "ownState": {}},
         "cascadeParentIds": [],
         "scope": {"rootPath": ["ROOT_ID"], "excluded": []},
+        "requiredFirst": first,
+        "sortMetric": FUNNEL_UNITS[1] if by_units else None,
         "controlValues": {
-            "enableEmptyFilter": False,
-            "defaultToFirstItem": dashboard.slug == "bieu-do-pheu",
-            "multiSelect": dashboard.slug != "bieu-do-pheu",
+            "enableEmptyFilter": first,
+            "defaultToFirstItem": first,
+            "multiSelect": not first,
             "searchAllOptions": False,
             "inverseSelection": False,
-            "sortAscending": column != "period",
+            "sortAscending": column != "period" and not by_units,
         },
         "type": "NATIVE_FILTER",
         "description": "",

@@ -103,6 +103,9 @@ LABELS = {
 # As the gate's rate_outlier check (ingest/quality/catalogue.py): fewer units are not compared.
 MIN_COMPARABLE_UNITS = 10
 MONTH = "to_date(base.period, 'YYYY-MM') as thang"
+# The funnel's indicator filter lists the indicators with the most comparable units first (its first
+# value is the default): a funnel of one or two units says nothing.
+FUNNEL_UNITS = ("so_don_vi", "Số đơn vị được so sánh", "count(distinct unit_code)", ",d")
 
 
 @dataclass(frozen=True)
@@ -364,6 +367,7 @@ def all_datasets(z: float, winsorise: float) -> list[Dataset]:
                 ("gioi_han_tren", "Giới hạn trên 99,8% (%)", "max(upper_pct)", ",.2f"),
                 ("gioi_han_duoi", "Giới hạn dưới 99,8% (%)", "min(lower_pct)", ",.2f"),
                 ("ty_le_chung", "Tỷ lệ chung (%)", "max(p0_pct)", ",.2f"),
+                FUNNEL_UNITS,
             ),
         ),
     ]

@@ -115,3 +115,49 @@ def test_every_dataset_column_is_described_and_reads_only_the_marts() -> None:
         blank = [c["column_name"] for c in ds["columns"] if " — EN: " not in (c["description"] or "")]
         assert blank == [], f"{path.name}: columns without a description: {blank}"
         assert all(c["verbose_name"] for c in ds["columns"]), path.name
+
+
+def _bundle_yaml(kind: str) -> list[dict[str, Any]]:
+    return [yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted((build_bundle.BUNDLE / kind).rglob("*.yaml"))]
+
+
+def test_a_line_split_by_a_group_has_one_metric_so_series_are_named_by_the_group() -> None:
+    """With one metric Superset names a series "AG", with two "Tỷ lệ báo cáo (%), AG"."""
+    lines = [c for c in _bundle_yaml("charts") if c["viz_type"] == "echarts_timeseries_line"]
+    split = [c for c in lines if c["params"]["groupby"]]
+    assert len(split) >= 2
+    assert [c["slice_name"] for c in split if len(c["params"]["metrics"]) != 1] == []
+
+
+def test_table_dates_show_as_dates() -> None:
+    """A raw table shows a DATE as "2025-12-31 00:00:00" unless told a time format."""
+    datasets = {d["uuid"]: d for d in _bundle_yaml("datasets")}
+    shown = 0
+    for chart in _bundle_yaml("charts"):
+        if chart["viz_type"] != "table":
+            continue
+        dates = {c["column_name"] for c in datasets[chart["dataset_uuid"]]["columns"] if c["is_dttm"]}
+        for column in set(chart["params"]["all_columns"]) & dates:
+            assert chart["params"]["column_config"][column] == {"d3TimeFormat": "%d/%m/%Y"}, column
+            shown += 1
+    assert shown >= 2  # target_date, deadline
+
+
+def test_the_funnel_plot_applies_its_first_month_and_indicator_on_load() -> None:
+    """``defaultToFirstItem`` alone only selects: the charts mix every indicator until "Apply"."""
+    (funnel,) = [d for d in _bundle_yaml("dashboards") if d["slug"] == "bieu-do-pheu"]
+    filters = funnel["metadata"]["native_filter_configuration"]
+    assert {f["targets"][0]["column"]["name"] for f in filters} == {"period", "indicator_name_vi"}
+    for f in filters:
+        assert f["requiredFirst"] is True, f["name"]
+        assert f["controlValues"]["defaultToFirstItem"] and f["controlValues"]["enableEmptyFilter"], f["name"]
+        assert not f["controlValues"]["multiSelect"], f["name"]
+    by_column = {f["targets"][0]["column"]["name"]: f for f in filters}
+    assert by_column["period"]["controlValues"]["sortAscending"] is False  # the first month is the latest
+    assert by_column["period"]["sortMetric"] is None
+    # The first indicator is the one with the most units (a funnel of one unit says nothing).
+    indicator = by_column["indicator_name_vi"]
+    (dataset,) = [d for d in _bundle_yaml("datasets") if d["uuid"] == indicator["targets"][0]["datasetUuid"]]
+    metrics = {m["metric_name"]: m["expression"] for m in dataset["metrics"]}
+    assert metrics[indicator["sortMetric"]] == "count(distinct unit_code)"
+    assert indicator["controlValues"]["sortAscending"] is False

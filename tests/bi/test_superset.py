@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
+import re
 import secrets
 import shutil
 import sys
@@ -60,7 +61,9 @@ NAMES = (
 )
 # Each chart's rows, by an independent query of the marts, in the chart's order.
 EXPECTED_SQL = {
-    "ty_le_bao_cao_theo_thang": "select period, province_code, reporting_rate_pct, on_time_rate_pct "
+    "ty_le_bao_cao_theo_thang": "select period, province_code, reporting_rate_pct "
+    "from marts.mart_reporting_timeliness order by period, province_code",
+    "ty_le_dung_han_theo_thang": "select period, province_code, on_time_rate_pct "
     "from marts.mart_reporting_timeliness order by period, province_code",
     "chi_tieu_so_voi_muc_tieu": "select s.period, s.province_code, i.indicator_name_vi, v.service_name_vi, s.rate_pct, "
     "s.target_pct, s.gap_to_target_pp, s.previous_rate_pct, s.change_pp "
@@ -204,7 +207,9 @@ def _as_rows(key: str, data: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     for r in data:
         row: tuple[Any, ...]
         if key == "ty_le_bao_cao_theo_thang":
-            row = (_epoch_month(r["thang"]), r["province_code"], r["Tỷ lệ báo cáo (%)"], r["Tỷ lệ đúng hạn (%)"])
+            row = (_epoch_month(r["thang"]), r["province_code"], r["Tỷ lệ báo cáo (%)"])
+        elif key == "ty_le_dung_han_theo_thang":
+            row = (_epoch_month(r["thang"]), r["province_code"], r["Tỷ lệ đúng hạn (%)"])
         elif key == "chat_luong_theo_thang":
             row = (_epoch_month(r["thang"]), r["Lỗi chưa xử lý"], r["Cảnh báo chưa xử lý"])
         elif key == "chi_tieu_don_vi_theo_thang":
@@ -380,8 +385,67 @@ def _rendered(driver: Any, expected: int) -> tuple[int, int, int, int]:
     return len(charts), len(drawn), len(errors), len(empty)
 
 
+APPLY = "[data-test=filterbar-action-buttons] button[type=submit]"
+FUNNEL_TABLE = "Các đơn vị và lý do"
+
+
+def _funnel_on_load(driver: Any) -> tuple[bool, int, set[str], set[str]]:
+    """(Apply button enabled, records in the funnel's table, its months, its indicators) on the page now."""
+    from selenium.webdriver.common.by import By
+
+    apply = driver.find_elements(By.CSS_SELECTOR, APPLY)
+    pending = any(b.is_enabled() for b in apply)
+    (table,) = [c for c in driver.find_elements(By.CSS_SELECTOR, CHART) if FUNNEL_TABLE in c.text]
+    search = table.find_elements(By.CSS_SELECTOR, ".dt-global-filter input")
+    records = int(search[0].get_attribute("placeholder").split()[0].replace(".", "").replace(",", "")) if search else -1
+    cells = [[" ".join(td.text.split()) for td in tr.find_elements(By.CSS_SELECTOR, "td")]
+             for tr in table.find_elements(By.CSS_SELECTOR, "tbody tr")]  # fmt: skip
+    return pending, records, {r[0] for r in cells if r}, {r[1] for r in cells if len(r) > 1}
+
+
+def _funnel_rows(dsn: str, period: str, indicator: str, unit: str | None) -> int:
+    """The funnel's rows of one month and indicator (of one unit), counted from the facts."""
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(
+            "select count(*) from marts.fct_indicator_monthly f join marts.dim_indicator i using (indicator_code) "
+            "join marts.dim_unit u using (unit_code) "
+            "where i.denominator_kind = 'total' and f.denominator > 0 and f.numerator <= f.denominator "
+            "and f.period = %s and i.indicator_name_vi = %s and (%s::text is null or f.unit_code = %s)",
+            (period, indicator, unit, unit),
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _assert_the_funnel_is_one_month_and_indicator(driver: Any, dsn: str, user: str) -> None:
+    """The latest month and the first indicator are applied on load, without pressing "Apply"."""
+    unit = UNIT if user == UNIT_USER else None
+    deadline, state, expected = time.monotonic() + 30, (True, -1, set[str](), set[str]()), -2
+    while time.monotonic() < deadline:
+        state = _funnel_on_load(driver)
+        if not state[0] and len(state[2]) == len(state[3]) == 1:
+            expected = _funnel_rows(dsn, next(iter(state[2])), next(iter(state[3])), unit)
+            if state[1] == expected:
+                break
+        time.sleep(1)
+    pending, records, months, indicators = state
+    assert not pending, "the funnel's default filters wait for Apply"
+    assert months == {max(PERIODS)} and len(indicators) == 1, (months, indicators)
+    assert records == expected > 0, f"the funnel's table has {records} rows, not {expected}"
+    with psycopg.connect(dsn) as conn:
+        units = dict(conn.execute(
+            "select i.indicator_name_vi, count(distinct f.unit_code) from marts.fct_indicator_monthly f "
+            "join marts.dim_indicator i using (indicator_code) join marts.dim_unit u using (unit_code) "
+            "where i.denominator_kind = 'total' and f.denominator > 0 and f.numerator <= f.denominator "
+            "and (%s::text is null or f.unit_code = %s) group by 1",
+            (unit, unit),
+        ).fetchall())  # fmt: skip
+    assert units[next(iter(indicators))] == max(units.values()), "the default indicator is not the most compared"
+
+
 @pytest.mark.parametrize("user", [svc.ADMIN, UNIT_USER])
-def test_every_dashboard_renders_every_chart_in_chromium(superset: str, browser: Any, user: str) -> None:
+def test_every_dashboard_renders_every_chart_in_chromium(superset: str, marts: str, browser: Any, user: str) -> None:
+    from selenium.webdriver.common.by import By
+
     _sign_in(browser, superset, user)
     for dashboard in _bundle("dashboards").values():
         expected = sum(1 for v in dashboard["position"].values() if isinstance(v, dict) and v.get("type") == "CHART")
@@ -398,6 +462,12 @@ def test_every_dashboard_renders_every_chart_in_chromium(superset: str, browser:
         charts, drawn, errors, empty = _rendered(browser, expected)
         assert dashboard["dashboard_title"] in browser.page_source
         assert (charts, drawn, errors, empty) == (expected, expected, 0, 0), f"{dashboard['slug']}: see {shot}"
+        texts = [c.text for c in browser.find_elements(By.CSS_SELECTOR, CHART)]
+        assert not [t for t in texts if "00:00:00" in t], f"{dashboard['slug']}: a date shows its time, see {shot}"
+        if dashboard["slug"] == "tong-quan-tinh":
+            assert re.search(r"\b\d\d/\d\d/20\d\d\b", "\n".join(texts)), f"no dd/mm/yyyy date, see {shot}"
+        if dashboard["slug"] == "bieu-do-pheu":
+            _assert_the_funnel_is_one_month_and_indicator(browser, marts, user)
 
 
 def test_every_mart_column_has_its_description_as_a_database_comment(marts: str) -> None:
