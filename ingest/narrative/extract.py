@@ -80,7 +80,25 @@ count (``lũy kế từ đầu năm 402/431 hồ sơ``), and ``tài khoản 612 
   (``chủ trì, phối hợp``, ``thời gian tới``);
 * *scope*: ``so với tháng trước`` marks the month; in a report of several months (``6 tháng đầu
   năm``) a flow is the period's sum; a footnote has the scope of its statement;
-* *mapping*: a heading alone does not choose among several parts of one whole.
+* *mapping*: a heading alone does not choose among several parts of one whole;
+* *respectively-lists*: in ``đã cấp X tài khoản và kích hoạt Y tài khoản, lần lượt đạt A% và
+  B% so với chỉ tiêu năm 2026 (N tài khoản)`` the k-th count carries the k-th rate, and the whole
+  after the last rate is the denominator of each count it gives the rate of; a bare number
+  listed with a count takes its unit (``là 880 và 760 hồ sơ``), parts of a whole stay its parts,
+  and ratios pair the same way (``12/15 xã và 10/12 thị trấn lần lượt đạt 80% và 83,33%``);
+* *a number's own unit word closes it*: ``trẻ em dưới 14 tuổi 21.930 hồ sơ`` - after ``14 tuổi``
+  the 21.930 is a count (so a ``trong đó`` part after ``đạt 105% kế hoạch (40.000 hồ sơ)`` is
+  of the count whose quotient gives its rate);
+* *cases of people*: a remainder in ``trường hợp`` completes a ratio counted in ``người`` (or a
+  unit of people) when the arithmetic confirms it (whole - part = remainder, or remainder over
+  whole gives its stated rate); ``lượt`` never does;
+* *footnote marks*: a mark glued to a unit (``96.428 hồ sơ¹, trong đó ...``) ends the unit;
+* *a bracketed base*: ``chiếm x% số <population> (N ...)`` - N is the denominator when the count
+  over it gives the rate as written;
+* *places*: a list of names may be places (``thôn``, ``ấp``, ``tổ dân phố``, ``khu phố`` ... see
+  ``PLACE_WORDS``), a place below the commune may be named by a number (``tổ dân phố 3``: no
+  count), and the ``tỷ lệ`` measure of the list may qualify its population with a number
+  (``người từ 14 tuổi trở lên``) and ends at ``theo thôn:`` / ``của các ấp:``.
 
 **Stated rates** attach to the ratio or count they follow when only connecting words (``, đạt``,
 ``, tỷ lệ``, ``chiếm``, ``=``, ``(``) or words of the statement's own clause stand between
@@ -129,12 +147,15 @@ from ingest.narrative.paragraphs import Paragraph, build_paragraphs, clean_line,
 from ingest.narrative.readers import NarrativeError
 from ingest.narrative.vocabulary import (
     GOAL_CUES,
+    HAMLET_WORDS,
     MULTIPLIERS,
+    PLACE_WORDS,
     TARGET_WORDS,
     UNIT_FAMILY,
     find_unit,
     first_unit_in,
     match_key,
+    may_count_same_people,
     tokens,
 )
 from ingest.numbers import NumberFormatError, parse_count, parse_rate
@@ -792,6 +813,25 @@ _OPENER_AFTER_RATE = re.compile(
 )
 
 
+def _closes_number(text: str, start: int) -> bool:
+    """Whether the word right before ``start`` is the unit of an earlier number ("trẻ em dưới 14
+    tuổi 21.930 hồ sơ", "sau 3 tháng 1.200 hồ sơ"): it then closes that number's phrase and does
+    not qualify the next one."""
+    return bool(re.search(r"\d\s?[^\W\d_]+\s+$", text[max(0, start - 30) : start]))
+
+
+_PLACE = "|".join(re.escape(w) for w in sorted(PLACE_WORDS, key=len, reverse=True))
+_HAMLET = "|".join(re.escape(w) for w in sorted(HAMLET_WORDS, key=len, reverse=True))
+_PLACE_BEFORE = re.compile(rf"(?<!\w)(?:{_HAMLET})\s+$", re.IGNORECASE)
+
+
+def _place_number(text: str, start: int, written: str, unit_follows: bool) -> bool:
+    """Whether a number names a place ("tổ dân phố 3 (88%)", "khu phố 2"): a short plain number
+    right after a word naming a place below the commune (``HAMLET_WORDS``) with no count unit
+    after it."""
+    return not unit_follows and len(written) <= 3 and bool(_PLACE_BEFORE.search(text[max(0, start - 20) : start]))
+
+
 def _count_candidates(text: str, blocked: list[tuple[int, int]]) -> Iterator[tuple[int, int, int]]:
     """(start, end, value) of the numbers that may be counts, in text order: plain numbers not
     excluded by the words around them (see the module docstring), and multiplied amounts."""
@@ -809,12 +849,13 @@ def _count_candidates(text: str, blocked: list[tuple[int, int]]) -> Iterator[tup
         last = prev[-1] if prev else ""
         unit_found = find_unit(text[end:])
         if prev[-2:] == ["tài", "khoản"] or (
-            unit_found is not None and last in _DATE_WORDS and not _date_like(last, value, None)
+            unit_found is not None
+            and ((last in _DATE_WORDS and not _date_like(last, value, None)) or _closes_number(text, start))
         ):
-            pass  # "qua tài khoản 612 người", "lũy kế từ đầu năm 402 hồ sơ"
+            pass  # "qua tài khoản 612 người", "lũy kế từ đầu năm 402 hồ sơ", "dưới 14 tuổi 21.930 hồ sơ"
         elif last in _EXCLUDE_PREV or (last == "số" and prev[0] != "tổng"):
             continue  # "tháng 3", "mức 2", "số 12/KH" - but "tổng số 45 văn bản" is a count
-        if _EXCLUDE_NEXT.match(text[end:]):
+        if _EXCLUDE_NEXT.match(text[end:]) or _place_number(text, start, m.group("v"), unit_found is not None):
             continue
         if text[end : end + 1].isalpha() and unit_found is None:
             continue  # 5G, 220V
@@ -940,34 +981,70 @@ def _mention_label(m: _Mention) -> str:
 
 # The whole written after the rate of a count: "đạt tỉ lệ 98,4% (tổng số 130.099 học sinh)",
 # "đạt 103,2% chỉ tiêu được giao (1.014.100 tài khoản)", "đạt 95% so với chỉ tiêu 1.000".
+# The period of a quota is no number of it: "so với chỉ tiêu năm 2026 (1.480.300 tài khoản)".
+_PERIOD_NUMBER = r"(?:(?<=năm )|(?<=quý )|(?<=tháng ))[\dIVX]+(?:/\d{2,4})?(?![\d/])"
 _TRAILING_WHOLE = re.compile(
     rf"[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?P<kw>(?:so với |trên )?(?:tổng số|tổng|chỉ tiêu|kế hoạch|mục tiêu))?"
-    rf"(?P<w>[^\d;.()%]{{0,30}}?)\(?\s*(?P<kw2>(?:trên )?(?:tổng số|tổng|chỉ tiêu|kế hoạch|mục tiêu))?"
-    rf"[^\d;.()%]{{0,20}}?:?\s*(?P<n>{_NUM})(?![\d/])(?![.,]\d)",
+    rf"(?P<w>(?:[^\d;.()%]|{_PERIOD_NUMBER}){{0,30}}?)\(?\s*"
+    rf"(?P<kw2>(?:trên )?(?:tổng số|tổng|chỉ tiêu|kế hoạch|mục tiêu))?"
+    rf"[^\d;.()%]{{0,20}}?:?\s*(?<!năm )(?<!quý )(?<!tháng )(?<!/)(?P<n>{_NUM})(?![\d/])(?![.,]\d)",
     re.IGNORECASE,
 )
 
 
 def _trailing_denominator(
-    text: str, rate: _Pct, value: int, unit: str | None = None
+    text: str, rate: _Pct, value: int, unit: str | None = None, after: int | None = None
 ) -> tuple[int, int, str, DenominatorKind] | None:
     """The whole named right after a count's stated rate, when it gives that rate (within 0,6
-    points) and is introduced by ``tổng số`` / ``chỉ tiêu`` / ``kế hoạch`` or a bracket: its
-    value, where its mention ends, its label and its kind."""
-    m = _TRAILING_WHOLE.match(text, rate.end)
+    points) and is introduced by ``tổng số`` / ``chỉ tiêu`` / ``kế hoạch`` or a bracket, or
+    counts in a bracket the population of ``chiếm x% số ...`` (see :func:`_bracketed_base`): its
+    value, where its mention ends, its label and its kind.  ``after``: where the whole is looked
+    for when it follows a later rate (a respectively-list, see :func:`_respective_raws`)."""
+    m = _TRAILING_WHOLE.match(text, rate.end if after is None else after)
     if m is None or not (m.group("kw") or m.group("kw2")):
-        return None
-    if not m.group("kw2") and "(" not in text[rate.end : m.start("n")] and m.group("w").strip():
+        return _bracketed_base(text, rate, value, unit) if after is None else None
+    if not m.group("kw2") and "(" not in text[m.start() : m.start("n")] and m.group("w").strip():
         return None  # "đạt 95% kế hoạch năm 2026": words, then an unrelated number
     den = _count(m.group("n"))
     if not den or abs(Decimal(value) * 100 / Decimal(den) - rate.value) > Decimal("0.6"):
         return None
     label = " ".join(x for x in (m.group("kw"), m.group("w"), m.group("kw2")) if x and x.strip())
     close = text.find(")", m.end("n"))
-    end = close + 1 if "(" in text[rate.end : m.start("n")] and 0 <= close < m.end("n") + 40 else m.end("n")
+    end = close + 1 if "(" in text[m.start() : m.start("n")] and 0 <= close < m.end("n") + 40 else m.end("n")
+    return _trailing_result(text, m.end("n"), den, end, label, unit)
+
+
+# "38.716 giao dịch, chiếm 61,92% số hồ sơ có yêu cầu nghĩa vụ tài chính (62.526 hồ sơ)": the
+# population after "chiếm x% số ..." is counted in the bracket that closes it.
+_SHARE_OF = re.compile(rf"(?:chiếm|bằng|đạt)\s*(?:{_RATE_WORD}\s*)?:?\s*$", re.IGNORECASE)
+_BRACKETED_BASE = re.compile(
+    rf"[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?P<w>(?:tổng\s+)?số\s+[^\d;.()%]{{1,100}}?)\s*\(\s*(?:(?:là|gồm|tổng số|tổng)\s*:?\s*)?"
+    rf"(?P<n>{_NUM})(?![\d/])(?![.,]\d)[^();%\d]{{0,40}}\)",
+    re.IGNORECASE,
+)
+
+
+def _bracketed_base(
+    text: str, rate: _Pct, value: int, unit: str | None
+) -> tuple[int, int, str, DenominatorKind] | None:
+    """The base of a share written as "chiếm x% số <population> (N ...)": N, when the count
+    over it gives the rate as written."""
+    if not _SHARE_OF.search(text[max(0, rate.start - 20) : rate.start]):
+        return None
+    m = _BRACKETED_BASE.match(text, rate.end)
+    den = _count(m.group("n")) if m else None
+    if m is None or not den or _gives(value, den, rate.value) != 0:
+        return None
+    return _trailing_result(text, m.end("n"), den, m.end(), m.group("w"), unit)
+
+
+def _trailing_result(
+    text: str, den_end: int, den: int, end: int, label: str, unit: str | None
+) -> tuple[int, int, str, DenominatorKind]:
+    """A whole written after a rate, with its kind (see :func:`_trailing_denominator`)."""
     kind = _kind_for(label)
     # "1.046.210 tài khoản, đạt 96,3% trên tổng số 1.086.400 công dân": counted in another unit.
-    den_unit = find_unit(text[m.end("n") :])
+    den_unit = find_unit(text[den_end:])
     if kind == "total" and unit is not None and den_unit is not None and _family(den_unit[0]) != _family(unit):
         kind = "other"
     return den, end, " ".join(label.split()), kind
@@ -1115,22 +1192,14 @@ def _bare_rates(text: str, pcts: Sequence[_Pct], goal: bool, whole_for: Callable
         ):
             continue
         label, label_from_after, phrase_end = _rate_measure(text, p.start, p.end, before)
+        item: tuple[str, int] | None = None
         if not label:
-            label = _list_measure(text, p)
+            label, item = _list_measure(text, p)
         if not label:
             continue
         sentence_before = text[_sentence_start(text, p.start) : p.start]
         is_goal = _is_goal(sentence_before, goal)
-        after_key = match_key(text[p.end : p.end + 25])
-        kind: DenominatorKind
-        if re.match(r"^[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:chỉ tiêu|kế hoạch|kh|mục tiêu)(?!\w)", after_key):
-            kind = "target"
-        elif re.match(r"^[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:trên\s+)?tổng(?:\s+số)?(?!\w)", after_key) or re.search(
-            r"(?<!\w)(?:trên|so với|trong) tổng số(?!\w)", match_key(label)
-        ):
-            kind = "total"
-        else:
-            kind = "target" if is_goal else "other"
+        kind = _bare_rate_kind(text, p, label, is_goal)
         unit = first_unit_in(_DETERMINERS.sub("", label.strip()), max_words=2)
         # The clause of this rate alone: from the previous rate (or clause start) to the next.
         prev_end = max([q.end for q in pcts if q.end <= p.start] + [clause_start])
@@ -1158,19 +1227,39 @@ def _bare_rates(text: str, pcts: Sequence[_Pct], goal: bool, whole_for: Callable
                 window=(window_start, nxt),
             )
         )
+        if item is not None:  # "thôn Hiệp An (92,4%)": the rate of the named place
+            found[-1].subject = f"{found[-1].label} của {item[0]}"
+            found[-1].snippet_start = item[1]
     return found
+
+
+def _bare_rate_kind(text: str, p: _Pct, label: str, is_goal: bool) -> DenominatorKind:
+    """A bare rate's kind: a target named after it, a total named after it or in its measure,
+    else a target for a goal and "other" for a result (its denominator is not stated)."""
+    after_key = match_key(text[p.end : p.end + 25])
+    if re.match(r"^[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:chỉ tiêu|kế hoạch|kh|mục tiêu)(?!\w)", after_key):
+        return "target"
+    if re.match(r"^[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:trên\s+)?tổng(?:\s+số)?(?!\w)", after_key) or re.search(
+        r"(?<!\w)(?:trên|so với|trong) tổng số(?!\w)", match_key(label)
+    ):
+        return "total"
+    return "target" if is_goal else "other"
 
 
 def _ratio_remainder(text: str, mnt: _Mention, ratios: Sequence[_Ratio], label: str) -> _Raw | None:
     """A remainder with no stated whole completes the ratio before it in its sentence: "142/145
     cơ sở, đạt 97,93%; còn 03 cơ sở chưa triển khai", "đã nhập liệu 41.377/48.620 dữ liệu, đạt
     85,1%; số dữ liệu chưa nhập 7.243 dữ liệu".  Its whole is that ratio's denominator (the
-    nearest such ratio counted in the remainder's unit; one it completes exactly wins)."""
+    nearest such ratio counted in the remainder's unit; one it completes exactly wins).  A ratio
+    of people takes a remainder of cases when it completes it exactly: "xác thực 1.842/1.861
+    người ..., 19 trường hợp còn lại" (see :func:`may_count_same_people`)."""
     best: _Ratio | None = None
     for q in ratios:
         if q.end > mnt.start or not _same_sentence(text, q.a_start, mnt.start):
             continue
-        if (q.b_unit or q.a_unit) != mnt.unit or q.a + mnt.value > q.b:
+        q_unit = q.b_unit or q.a_unit
+        synonym = may_count_same_people(q_unit, mnt.unit) and q.a + mnt.value == q.b
+        if (q_unit != mnt.unit and not synonym) or q.a + mnt.value > q.b:
             continue
         if best is None or q.a + mnt.value == q.b or best.a + mnt.value != best.b:
             best = q
@@ -1433,9 +1522,19 @@ def _count_rate_denominator(
         fig = _best_denominator(mnt.value, mnt.unit, rate.value, earlier, 0) or fig
         if fig is not None and fig[0] < 0 and _gives(mnt.value, fig[1], rate.value):
             fig = None  # an earlier paragraph's count only when it gives the rate as written
+    if fig is None and mnt.is_remainder:
+        fig = _people_denominator(mnt, rate.value, figures)
     if fig is None:
         return None
     return (fig[1], fig[3] if fig[0] >= 0 else mnt.label_start, fig[4])
+
+
+def _people_denominator(mnt: _Mention, rate: Decimal, figures: Sequence[_Figure]) -> _Figure | None:
+    """A remainder of cases whose rate an earlier count of people gives as written: "xác thực
+    1.842 người ...; còn lại 19 trường hợp (1,02%)"."""
+    same = [(f[0], f[1], mnt.unit, f[3], f[4]) for f in figures if may_count_same_people(f[2], mnt.unit)]
+    fig = _best_denominator(mnt.value, mnt.unit, rate, same, mnt.start)
+    return fig if fig is not None and _gives(mnt.value, fig[1], rate) == 0 else None
 
 
 def _count_rate_kind(text: str, mnt: _Mention, rate: _Pct, den: tuple[int, int, str] | None) -> DenominatorKind:
@@ -1488,6 +1587,108 @@ def _count_rate_raw(
         mapping_sentence=_with_lead(text, mnt.start, den[1] if den else mnt.label_start, snippet_end),
         trailing=trailing is not None,
     )
+
+
+# "đã cấp X tài khoản ... và kích hoạt Y tài khoản, lần lượt đạt A% và B% so với chỉ tiêu (N ...)".
+_RESPECTIVELY = re.compile(
+    rf"(?<!\w)lần lượt(?:\s+(?:là|đạt|chiếm|bằng|tương ứng|với|{_RATE_WORD}))*\s*:?\s*(?=\d)", re.IGNORECASE
+)
+_LIST_JOINT = re.compile(r"\s*(?:,\s*và|,|;|và)\s*")
+
+
+def _rates_in_a_row(text: str, pcts: Sequence[_Pct], at: int, free: Sequence[_Pct] = ()) -> list[_Pct]:
+    """The rates written one after another from ``at`` ("A%, B% và C%"), none used unless in
+    ``free``."""
+    row: list[_Pct] = []
+    for p in pcts:
+        if p.start < at:
+            continue
+        gap = text[row[-1].end if row else at : p.start]
+        if (p.used and p not in free) or not (gap.strip() == "" if not row else _LIST_JOINT.fullmatch(gap)):
+            break
+        row.append(p)
+    return row
+
+
+def _respective_ratios(text: str, ratios: Sequence[_Ratio], pcts: Sequence[_Pct]) -> None:
+    """Respectively-lists of ratios: "12/15 xã và 10/12 thị trấn lần lượt đạt 80% và 83,33%" -
+    the k-th ratio of the clause before "lần lượt" takes the k-th rate (the last ratio took the
+    first rate as its own when the ratios were read)."""
+    for m in _RESPECTIVELY.finditer(text):
+        start = _clause_start(text, m.start())
+        listed = [r for r in ratios if start <= r.a_start < m.start()]
+        rates = _rates_in_a_row(text, pcts, m.end(), [r.rate for r in listed if r.rate is not None])
+        listed = listed[-len(rates) :]
+        if len(rates) < 2 or len(listed) < len(rates):
+            continue
+        if any(r.rate is not None and r.rate not in rates for r in listed) or any(
+            listed[0].a_start < p.start < m.start() for p in pcts
+        ):
+            continue  # a ratio with its own rate ("12/15 xã (80%)") is no member of the list
+        for r, rate in zip(listed, rates, strict=True):
+            r.rate = rate
+            rate.used = True
+
+
+def _respective_raws(
+    text: str,
+    mentions: Sequence[_Mention],
+    pcts: list[_Pct],
+    others: Sequence[tuple[int, int]],
+    denominators: tuple[Sequence[_Figure], Sequence[_Figure]],
+    whole_for: Callable[[int], _Mention | None],
+) -> tuple[list[_Raw], set[int]]:
+    """Respectively-lists: the k-th of the counts of the clause before "lần lượt (đạt) A%, B% ..."
+    carries the k-th rate; a whole written after the last rate ("so với chỉ tiêu năm 2026
+    (1.480.300 tài khoản)") is the denominator of each count it gives the rate of (see
+    :func:`_trailing_denominator`), else a count's denominator is found as for any count with a
+    rate (``denominators``: the figures of the paragraph and of the section), and a count under
+    a whole that gives its rate is its part ("trong đó 2.000 ... và 1.000 ..., lần lượt chiếm
+    66,67% và 33,33%").  No rate and no
+    other figure (``others``: the spans of the ratios and rates) may stand among the counts.
+    Returns the statements and where the counts they took start."""
+    raws: list[_Raw] = []
+    taken: set[int] = set()
+    for m in _RESPECTIVELY.finditer(text):
+        rates = _rates_in_a_row(text, pcts, m.end())
+        start = _clause_start(text, m.start())
+        counts = _listed_counts(text, [x for x in mentions if start <= x.start < m.start() and x.start not in taken])
+        counts = counts[-len(rates) :]
+        if (
+            len(rates) < 2
+            or len(counts) < len(rates)
+            or any(counts[0].start < a < m.start() for a in [p.start for p in pcts] + [o[0] for o in others])
+        ):
+            continue
+        for mnt, rate in zip(counts, rates, strict=True):
+            rate.used = True
+            taken.add(mnt.start)
+            whole = _part_of(text, mnt, whole_for(mnt.start))
+            if whole is not None and _gives(mnt.value, whole.value, rate.value) == 0:
+                raws.append(_part_raw(text, mnt, whole, rate, _mention_label(mnt)))
+                continue
+            raw = _count_rate_raw(text, mnt, rate, _mention_label(mnt), *denominators)
+            shared = _trailing_denominator(text, rate, mnt.value, mnt.unit, after=rates[-1].end)
+            if shared is not None:
+                raw.denominator, raw.kind, raw.denominator_label = shared[0], shared[3], shared[2]
+                raw.trailing = True
+            elif raw.denominator is None:  # "..., lần lượt đạt 80% và 72% kế hoạch": the quota of each
+                raw.kind = _count_rate_kind(text, mnt, rates[-1], None)
+            raws.append(raw)
+    return raws, taken
+
+
+def _listed_counts(text: str, mentions: list[_Mention]) -> list[_Mention]:
+    """The counts of a list, each with a unit: a bare number takes the unit of the count it is
+    listed with ("là 900 và 450 hồ sơ"); the list stops at a bare number that is not listed."""
+    out: list[_Mention] = []
+    for x in reversed(mentions):
+        if x.unit is None:
+            if not out or not _LIST_JOINT.fullmatch(text[x.end : out[-1].start]):
+                break
+            x = replace(x, unit=out[-1].unit, whole_unit=out[-1].unit)
+        out.append(x)
+    return out[::-1]
 
 
 def _mention_raw(
@@ -1553,11 +1754,16 @@ def _scan_paragraph(
     whole_for = partial(_whole_at, mentions, inherited)
 
     raws: list[_Raw] = []
+    _respective_ratios(text, ratios, pcts)
     for r in ratios:
         _group_ratio(text, r, whole_for(r.a_start))
         raws.append(_ratio_raw(text, r))
     figures, earlier = _denominator_figures(text, mentions, ratios, section)
+    respective, taken = _respective_raws(text, mentions, pcts, blocked, (figures, earlier), whole_for)
+    raws.extend(respective)
     for mnt in mentions:
+        if mnt.start in taken:
+            continue
         raw = _mention_raw(text, mnt, whole_for(mnt.start), pcts, ratios, figures, earlier)
         if raw is not None:
             raws.append(raw)
@@ -1641,26 +1847,39 @@ def _rate_measure(text: str, start: int, end: int, before: str) -> tuple[str, bo
     return (m.group("x"), False, end) if m and m.group("x").strip() else ("", False, end)
 
 
-# A list item of names with their rates and no verb: "Sở Tư pháp (98,6%)", "phường Ninh Kiều 94,5%".
-_NAMED_ITEM = re.compile(r"(?:^|[,:;])\s*(?:và\s+)?(?P<name>[^,:;()\d%]{2,80}?)\s*\(?\s*$")
+# A list item of names with their rates and no verb: "Sở Tư pháp (98,6%)", "phường Ninh Kiều 94,5%",
+# "thôn Hiệp An (92,4%)"; a place below the commune may be named by its number: "tổ dân phố 3".
+_NAMED_ITEM = re.compile(r"(?:^|[,:;])\s*(?:và\s+)?(?P<name>[^,:;()\d%]{2,80}?(?:\s\d{1,3})?)\s*\(?\s*$")
+_NUMBERED_PLACE = re.compile(rf"(?<!\w)(?:{_HAMLET})\s+\d{{1,3}}$", re.IGNORECASE)
+_MEASURE_NUMBER = rf"\d+\s?(?:tuổi|tháng|năm)(?!\w)|(?:(?<=nhất )|(?<=thiểu ))\d+(?![\d%])|{_PERIOD_NUMBER}"
+# The measure may qualify its population with a number ("người từ 14 tuổi trở lên", "hộ có ít nhất
+# 01 thành viên"); it ends where the list's places are named: "... của các địa phương:", "... theo
+# thôn:", "... tại các ấp:".
 _LIST_MEASURE = re.compile(
-    rf"(?<!\w){_RATE_WORD}\s+(?P<x>[^:;()\d%]+?)(?=\s*(?::|,|\s(?:của các|dẫn đầu|gồm|tiếp tục|là)(?!\w)))",
+    rf"(?<!\w){_RATE_WORD}\s+(?P<x>(?:[^:;()\d%]|{_MEASURE_NUMBER})+?)"
+    rf"(?=\s*(?::|,|\s(?:của các|dẫn đầu|gồm|tiếp tục|là)(?!\w)"
+    rf"|\s(?:theo|của|tại|ở)\s+(?:các\s+|từng\s+|mỗi\s+)?(?:{_PLACE})\s*(?::|,|$)))",
     re.IGNORECASE,
 )
 
 
-def _list_measure(text: str, p: _Pct) -> str:
+def _list_measure(text: str, p: _Pct) -> tuple[str, tuple[str, int] | None]:
     """The measure of a rate in a list of names (``Tỷ lệ kích hoạt tài khoản ... của các địa
-    phương: phường Đông Hà (89,2%), phường Quảng Trị (86,5%) ...``): the ``tỷ lệ <X>`` that
-    opens the sentence of the list, when the rate follows a short name and ends its item."""
+    phương: phường Đông Hà (89,2%), phường Quảng Trị (86,5%) ...``, ``... theo thôn: thôn Hiệp
+    An (92,4%) ...``): the ``tỷ lệ <X>`` that opens the sentence of the list, when the rate follows
+    a short name and ends its item; with the name and where it starts."""
     start = _sentence_start(text, p.start)
     item = _NAMED_ITEM.search(text, start, p.start)
     if item is None or len(item.group("name").split()) > 8:
-        return ""
+        return "", None
+    if item.group("name")[-1:].isdigit() and not _NUMBERED_PLACE.search(item.group("name")):
+        return "", None
     if not re.match(r"\)?\s*(?:[,;.]|và\s|$)", text[p.end :]):
-        return ""
+        return "", None
     measures = list(_LIST_MEASURE.finditer(text, start, item.start("name")))
-    return measures[-1].group("x").strip() if measures else ""
+    if not measures:
+        return "", None
+    return measures[-1].group("x").strip(), (item.group("name").strip(), item.start("name"))
 
 
 def _rate_measure_after(text: str, pos: int) -> tuple[str, int]:

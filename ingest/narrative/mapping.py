@@ -12,13 +12,14 @@ Scoring (documented so that the confidence means something):
   agreeing count unit) and its surroundings - the paragraph and the headings above (0.3, never
   enough on its own);
 * a phrase found verbatim (after folding case, tone placement and abbreviations such as
-  ``TTHC``) scores 1.0 for a keyword of three or more words, 0.85 for one of two words, 0.45
-  for a single word (``VNeID``: not enough without an agreeing count unit), 0.8 for the
-  indicator's name and 0.7 for its numerator definition; a phrase of three or four words scores
-  0.6 when its words appear in order with modifiers between them (within 3 x its length + 3
-  words: ``tra cứu [thông tin thẻ BHYT] thành công``); the indicator's name or numerator
-  definition of three or more words scores 0.6 x the share present when at least 80 % of its
-  words stand close together (within 1.5 x its length + 2 words) - a keyword never does;
+  ``TTHC``, and dropping the passive ``được`` after ``đã`` / ``đang`` / ``chưa`` / ``sẽ``: ``đã
+  được kích hoạt`` reads ``đã kích hoạt``) scores 1.0 for a keyword of three or more words, 0.85
+  for one of two words, 0.45 for a single word (``VNeID``: not enough without an agreeing count
+  unit), 0.8 for the indicator's name and 0.7 for its numerator definition; a phrase of three or
+  four words scores 0.6 when its words appear in order with modifiers between them (within 3 x
+  its length + 3 words: ``tra cứu [thông tin thẻ BHYT] thành công``); the indicator's name or
+  numerator definition of three or more words scores 0.6 x the share present when at least 80 %
+  of its words stand close together (within 1.5 x its length + 2 words) - a keyword never does;
 * a keyword written both in the indicator's own name and in another indicator's name is
   *generic*: it names what the indicators count, not what was done to it (``dữ liệu hộ tịch``
   is in the names of the scanned, entered and synced indicators alike), and weighs 0.3 whatever
@@ -113,7 +114,7 @@ def _phrase_score(phrase: str, text: _Text, *, partial: bool = True) -> float:
     of its words stand close together in the text (only with ``partial``: a keyword missing a
     word may be missing the very word that tells it apart, as ``số hóa dữ liệu hộ tịch`` read
     in ``scan dữ liệu hộ tịch``); else 0."""
-    key = match_key(phrase)
+    key = _active(match_key(phrase))
     if not key or not text.key:
         return 0.0
     if re.search(r"(?<!\w)" + re.escape(key) + r"(?!\w)", text.key):
@@ -152,6 +153,16 @@ def _in_order(words: Sequence[str], toks: Sequence[str], span: int) -> bool:
     return False
 
 
+# The passive marker after an aspect word says nothing about what was done: "tài khoản ... đã được
+# kích hoạt" is "đã kích hoạt" (a keyword), "đã được xác thực" is "đã xác thực".
+_PASSIVE = re.compile(r"(?<!\w)(đã|đang|chưa|sẽ) được(?!\w)")
+
+
+def _active(key: str) -> str:
+    """A folded text with the passive marker after an aspect word dropped."""
+    return _PASSIVE.sub(r"\1", key)
+
+
 @dataclass(frozen=True)
 class _Text:
     key: str
@@ -159,7 +170,7 @@ class _Text:
 
     @classmethod
     def of(cls, text: str) -> _Text:
-        return cls(match_key(text), tuple(tokens(text)))
+        return cls(_active(match_key(text)), tuple(tokens(text)))
 
 
 def _keyword_weight(keyword: str) -> float:

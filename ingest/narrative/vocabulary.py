@@ -15,10 +15,13 @@ import unicodedata
 __all__ = [
     "COUNT_UNITS",
     "GOAL_CUES",
+    "HAMLET_WORDS",
     "MULTIPLIERS",
+    "PLACE_WORDS",
     "TARGET_WORDS",
     "find_unit",
     "match_key",
+    "may_count_same_people",
     "normalise_unit",
     "tokens",
 ]
@@ -211,6 +214,25 @@ UNIT_FAMILY = {
 }
 
 
+# A case ("19.588 trường hợp còn lại") of a count of people is one of those people: the two units
+# may name one population.  Not "lượt" - a visit or a use may repeat for one person.
+_CASES_OF_PEOPLE = frozenset({"trường hợp"})
+
+
+def may_count_same_people(unit: str | None, other: str | None) -> bool:
+    """Whether two count units may count the same people under different names: ``người`` (and
+    its family: ``công dân``, ``học sinh`` ...) and ``trường hợp``.  Only arithmetic can confirm
+    it; the caller must check that the counts add up or give the stated rate.
+
+    >>> may_count_same_people("người", "trường hợp"), may_count_same_people("người", "lượt")
+    (True, False)
+    """
+    if unit is None or other is None:
+        return False
+    kinds = {"người" if UNIT_FAMILY.get(u, u) == "người" or u in _CASES_OF_PEOPLE else u for u in (unit, other)}
+    return kinds == {"người"}
+
+
 def _fold(text: str) -> str:
     s = unicodedata.normalize("NFC", text).lower()
     return _TONE_RE.sub(lambda m: _TONE_FOLD[m.group(0)], s)
@@ -219,8 +241,12 @@ def _fold(text: str) -> str:
 # Written as it appears (before abbreviation expansion): TTHC, DVC ... are units too.
 _UNIT_ABBR = {"tthc": "thủ tục", "dvc": "dịch vụ", "dvctt": "dịch vụ", "tk": "tài khoản"}
 _UNIT_BY_FOLDED = {_fold(k): v for k, v in COUNT_UNITS.items()} | _UNIT_ABBR
+# A unit ends at a non-letter; a footnote mark glued to it ("hồ sơ¹") is no letter although
+# Python counts superscript digits as word characters.
 _UNIT_RE = re.compile(
-    r"(?P<unit>" + "|".join(re.escape(u) for u in sorted(_UNIT_BY_FOLDED, key=len, reverse=True)) + r")(?![^\W\d_])"
+    r"(?P<unit>"
+    + "|".join(re.escape(u) for u in sorted(_UNIT_BY_FOLDED, key=len, reverse=True))
+    + r")(?![^\W\d_⁰¹²³⁴⁵⁶⁷⁸⁹])"
 )
 
 
@@ -257,6 +283,36 @@ def normalise_unit(unit: str | None) -> str | None:
     found = find_unit(unit)
     return found[0] if found else _fold(unit).strip()
 
+
+# Words that open the name of a place below the commune; such a place is often named by a number
+# ("tổ dân phố 3", "khu phố 2", "ấp 4").
+HAMLET_WORDS = (
+    "tổ dân phố",
+    "khu phố",
+    "khu dân cư",
+    "thôn",
+    "ấp",
+    "bản",
+    "buôn",
+    "xóm",
+    "khóm",
+    "làng",
+    "sóc",
+)
+# Words that open the name of a place: the items of a list of places ("thôn Hiệp An (92,4%), tổ
+# dân phố 3 (88%)") and the "theo thôn" / "của các ấp" that ends the measure of such a list.
+PLACE_WORDS = (
+    *HAMLET_WORDS,
+    "xã",
+    "phường",
+    "đặc khu",
+    "thị trấn",
+    "thị xã",
+    "huyện",
+    "quận",
+    "địa phương",
+    "đơn vị",
+)
 
 # A denominator named with one of these is a quota that may be exceeded.
 TARGET_WORDS = ("chỉ tiêu", "kế hoạch", "mục tiêu", "kh giao", "so với kh")
