@@ -38,39 +38,15 @@ set it has not seen.
 
 from __future__ import annotations
 
-from collections import Counter
-from decimal import Decimal
-from typing import Any
-
 import pytest
 
-from ingest.narrative.extract import extract_statements
 from ingest.registry import Registry
 
-from .conftest import SAMPLES, expected_records, sample_lines
+from .conftest import SAMPLES
+from .test_accuracy import THRESHOLD, _scores  # scored exactly as the other sets
 
-Key = tuple[int | None, int | None, Decimal | None]
-THRESHOLD = 0.95
 HELDOUT = tuple(sorted(path.stem for path in SAMPLES.glob("heldout_*.txt")))
 HELDOUT_2 = tuple(sorted(path.stem for path in SAMPLES.glob("heldout2_*.txt")))
-
-
-def _key(numerator: Any, denominator: Any, rate: Any) -> Key:
-    return (numerator, denominator, None if rate is None else Decimal(str(rate)).normalize())
-
-
-def _scores(names: tuple[str, ...], registry: Registry) -> tuple[float, float, int, int]:
-    found: Counter[Key] = Counter()
-    truth: Counter[Key] = Counter()
-    for name in names:
-        for st in extract_statements(sample_lines(name), registry=registry):
-            found[_key(st.numerator, st.denominator, st.reported_rate_pct)] += 1
-        for rec in expected_records(name):
-            truth[_key(rec["numerator"], rec["denominator"], rec["reported_rate_pct"])] += 1
-    hits = sum((found & truth).values())
-    precision = hits / max(1, sum(found.values()))
-    recall = hits / max(1, sum(truth.values()))
-    return precision, recall, sum(found.values()), sum(truth.values())
 
 
 def test_there_are_heldout_samples() -> None:
