@@ -320,33 +320,50 @@ def read_header(lines: Sequence[str], registry: Registry | None = None) -> Repor
     kind, kind_at = detect_document_kind(cleaned)
     top = kind_at if kind_at is not None else min(len(cleaned), 12)
     block = [t for t in cleaned[:top] if t]
-
-    title_parts: list[str] = []
-    if kind_at is not None and kind is not None:
-        # "BÁO CÁO KẾT QUẢ THỰC HIỆN ĐỀ ÁN 06 THÁNG 3 NĂM 2026": the title shares the kind's line.
-        rest = cleaned[kind_at][len(kind) :].strip(" :.-")
-        if rest:
-            title_parts.append(rest)
-        for t in cleaned[kind_at + 1 : kind_at + 12]:
-            if not t:
-                continue
-            if title_parts and (
-                _TITLE_STOP.match(t)
-                or len(t) > 200
-                or len(title_parts) >= 3
-                or t.endswith(":")
-                or re.search(r"(?:năm|/)\s*\d{4}\s*$", title_parts[-1])
-            ):
-                break
-            title_parts.append(t)
-            if t.endswith((".", ";", ":")):
-                break
-    title = " ".join(title_parts) or None
+    title = _title(cleaned, kind, kind_at)
     body = [t for t in cleaned if t]
+    hit = _sender(block, body, patterns, reg)
+    return ReportHeader(
+        unit_role=hit[0] if hit else None,
+        province_name=_province(block, body, title, lines),
+        period=_reported_period(title, kind, body),
+        title_line=title,
+        unit_name=hit[1] if hit else None,
+        document_kind=kind,
+    )
 
-    # Sender.
-    unit_role: str | None = None
-    unit_name: str | None = None
+
+def _title(cleaned: list[str], kind: str | None, kind_at: int | None) -> str | None:
+    """The title: the rest of the document kind's line and the lines after it, up to a stop."""
+    if kind_at is None or kind is None:
+        return None
+    # "BÁO CÁO KẾT QUẢ THỰC HIỆN ĐỀ ÁN 06 THÁNG 3 NĂM 2026": the title shares the kind's line.
+    parts: list[str] = []
+    rest = cleaned[kind_at][len(kind) :].strip(" :.-")
+    if rest:
+        parts.append(rest)
+    for t in cleaned[kind_at + 1 : kind_at + 12]:
+        if not t:
+            continue
+        if parts and (
+            _TITLE_STOP.match(t)
+            or len(t) > 200
+            or len(parts) >= 3
+            or t.endswith(":")
+            or re.search(r"(?:năm|/)\s*\d{4}\s*$", parts[-1])
+        ):
+            break
+        parts.append(t)
+        if t.endswith((".", ";", ":")):
+            break
+    return " ".join(parts) or None
+
+
+def _sender(
+    block: list[str], body: list[str], patterns: list[tuple[str, str, str]], reg: Registry
+) -> tuple[str, str] | None:
+    """(role, name) of the sender: the letterhead, else the document number's code, else
+    "<unit> báo cáo" in the text."""
     sender_block = [
         t
         for t in block
@@ -356,30 +373,36 @@ def read_header(lines: Sequence[str], registry: Registry | None = None) -> Repor
     ]
     hit = _sender_from_block(sender_block, patterns)
     if hit is None:
-        for t in block:
-            m = _DOC_NUMBER.match(t)
-            if m:
-                code = m.group("code").upper()
-                code = _DOC_CODE_ALIASES.get(code, code).replace("Đ", "D")
-                roles = {u.role for u in reg.units.values()}
-                if code in roles:
-                    names = [n for _k, r, n in patterns if r == code and not n.isupper()]
-                    hit = (code, names[-1] if names else code)
-                break
+        hit = _sender_from_number(block, patterns, reg)
     if hit is None:
         # "Sở Tư pháp (tỉnh An Giang) báo cáo ...": the unit must end right before "báo cáo".
         for t in body:
             for m in _REPORTS.finditer(t):
                 found = _role_in(m.group("who"), patterns)
                 if found and _only_place_after(m.group("who"), found[2]):
-                    hit = (found[0], found[1])
-                    break
-            if hit:
-                break
-    if hit is not None:
-        unit_role, unit_name = hit
+                    return found[0], found[1]
+    return hit
 
-    # Period.
+
+def _sender_from_number(
+    block: list[str], patterns: list[tuple[str, str, str]], reg: Registry
+) -> tuple[str, str] | None:
+    """The sender from the code of the document number ("Số: 40/BC-STP")."""
+    for t in block:
+        m = _DOC_NUMBER.match(t)
+        if m:
+            code = m.group("code").upper()
+            code = _DOC_CODE_ALIASES.get(code, code).replace("Đ", "D")
+            if code in {u.role for u in reg.units.values()}:
+                names = [n for _k, r, n in patterns if r == code and not n.isupper()]
+                return code, names[-1] if names else code
+            return None
+    return None
+
+
+def _reported_period(title: str | None, kind: str | None, body: list[str]) -> str | None:
+    """The month reported on: the title's, else the first "báo cáo … tháng N" of the text (not for
+    a plan, nor when the title names a quarter, several months or a year)."""
     period = _period(title) if title else None
     span_title = bool(title and re.search(r"quý|quí|\d\s+tháng|năm\s+\d{4}\s*$", title, re.IGNORECASE))
     if period is None and kind != "KẾ HOẠCH" and not span_title:
@@ -389,27 +412,21 @@ def read_header(lines: Sequence[str], registry: Registry | None = None) -> Repor
                 period = _period(t[m.start() :])
                 if period:
                     break
+    return period
 
-    # Province.
-    province: str | None = None
+
+def _province(block: list[str], body: list[str], title: str | None, lines: Sequence[str]) -> str | None:
+    """The province: the place of the date line, else the place before ", ngày", else any
+    province named in the letterhead, title or text."""
     for t in block + body[:5]:
         m = _DATE_PLACE.match(t)
         if m:
             province = _PROVINCE_BY_KEY.get(match_key(m.group("place").strip()))
             if province:
-                break
-    if province is None:
-        province = next(filter(None, (_place_before_date(t) for t in block)), None)
+                return province
+    province = next(filter(None, (_place_before_date(t) for t in block)), None)
     if province is None:
         # Paragraphs, not lines: "tỉnh Vĩnh" / "Long" may be wrapped.
         paragraphs = [p.text for p in build_paragraphs(lines)]
         province = _find_province([" ".join(block)] + ([title] if title else []) + paragraphs)
-
-    return ReportHeader(
-        unit_role=unit_role,
-        province_name=province,
-        period=period,
-        title_line=title,
-        unit_name=unit_name,
-        document_kind=kind,
-    )
+    return province
