@@ -203,12 +203,20 @@ TASK_VI = """case base.status when 'done' then 'Hoàn thành' when 'in_progress'
          else 'Thường xuyên' end as trang_thai_vi"""
 
 
+NAMES: list[Column] = [("indicator_name_vi", "TEXT", "dim_indicator"), ("service_name_vi", "TEXT", "dim_service")]
+UNIT_NAME: list[Column] = [("unit_name_vi", "TEXT", "dim_unit")]
+MONTH_COLUMN: list[Column] = [("thang", "DATE", None)]
+RATE = "round(100.0 * sum(numerator) / nullif(sum(denominator), 0), 2)"
+
+
 def all_datasets(z: float, winsorise: float) -> list[Dataset]:
     """Every dataset of the bundle (``z`` and ``winsorise``: the gate's rate_outlier tolerance)."""
-    names: list[Column] = [("indicator_name_vi", "TEXT", "dim_indicator"), ("service_name_vi", "TEXT", "dim_service")]
-    unit_name: list[Column] = [("unit_name_vi", "TEXT", "dim_unit")]
-    month: list[Column] = [("thang", "DATE", None)]
-    rate = "round(100.0 * sum(numerator) / nullif(sum(denominator), 0), 2)"
+    return [*_province_datasets(), *_unit_datasets(), _funnel_dataset(z, winsorise)]
+
+
+def _province_datasets() -> list[Dataset]:
+    """The province overview's datasets: reporting progress, rates against targets, target progress."""
+    names, month, rate = NAMES, MONTH_COLUMN, RATE
     return [
         Dataset(
             "tien_do_bao_cao",
@@ -277,6 +285,13 @@ def all_datasets(z: float, winsorise: float) -> list[Dataset]:
                 + month
             ),
         ),
+    ]
+
+
+def _unit_datasets() -> list[Dataset]:
+    """The unit page's datasets: quality (held rows, violations), indicators and rank, plan tasks."""
+    names, unit_name, month, rate = NAMES, UNIT_NAME, MONTH_COLUMN, RATE
+    return [
         Dataset(
             "chat_luong_don_vi",
             "Chất lượng số liệu của đơn vị theo tháng",
@@ -345,29 +360,34 @@ def all_datasets(z: float, winsorise: float) -> list[Dataset]:
                 + month
             ),
         ),
-        Dataset(
-            "bieu_do_pheu",
-            "Biểu đồ phễu: tỷ lệ của các đơn vị cùng loại",
-            "Funnel plot: every unit's rate with the quality gate's control limits (fct_indicator_monthly).",
-            funnel_sql(z, winsorise),
-            tuple(
-                _text("fct_indicator_monthly", "unit_code")
-                + [("unit_name_vi", "TEXT", "dim_unit"), ("unit_kind", "TEXT", "dim_unit")]
-                + _text("fct_indicator_monthly", "indicator_code")
-                + [("indicator_name_vi", "TEXT", "dim_indicator")]
-                + _text("fct_indicator_monthly", "service_code period")
-                + month
-                + _cols("fct_indicator_monthly", "numerator denominator")
-                + [("rate_pct", "NUMERIC", "mart_unit_scorecard_monthly")]
-                + [(c, "NUMERIC", None) for c in ("p0_pct", "lower_pct", "upper_pct", "z_score", "units_compared")]
-                + [("danh_gia_vi", "TEXT", None)]
-            ),
-            (
-                ("ty_le_don_vi", "Tỷ lệ của đơn vị (%)", "max(rate_pct)", ",.2f"),
-                ("gioi_han_tren", "Giới hạn trên 99,8% (%)", "max(upper_pct)", ",.2f"),
-                ("gioi_han_duoi", "Giới hạn dưới 99,8% (%)", "min(lower_pct)", ",.2f"),
-                ("ty_le_chung", "Tỷ lệ chung (%)", "max(p0_pct)", ",.2f"),
-                FUNNEL_UNITS,
-            ),
-        ),
     ]
+
+
+def _funnel_dataset(z: float, winsorise: float) -> Dataset:
+    """The funnel plot's dataset: every unit's rate with the gate's control limits."""
+    month = MONTH_COLUMN
+    return Dataset(
+        "bieu_do_pheu",
+        "Biểu đồ phễu: tỷ lệ của các đơn vị cùng loại",
+        "Funnel plot: every unit's rate with the quality gate's control limits (fct_indicator_monthly).",
+        funnel_sql(z, winsorise),
+        tuple(
+            _text("fct_indicator_monthly", "unit_code")
+            + [("unit_name_vi", "TEXT", "dim_unit"), ("unit_kind", "TEXT", "dim_unit")]
+            + _text("fct_indicator_monthly", "indicator_code")
+            + [("indicator_name_vi", "TEXT", "dim_indicator")]
+            + _text("fct_indicator_monthly", "service_code period")
+            + month
+            + _cols("fct_indicator_monthly", "numerator denominator")
+            + [("rate_pct", "NUMERIC", "mart_unit_scorecard_monthly")]
+            + [(c, "NUMERIC", None) for c in ("p0_pct", "lower_pct", "upper_pct", "z_score", "units_compared")]
+            + [("danh_gia_vi", "TEXT", None)]
+        ),
+        (
+            ("ty_le_don_vi", "Tỷ lệ của đơn vị (%)", "max(rate_pct)", ",.2f"),
+            ("gioi_han_tren", "Giới hạn trên 99,8% (%)", "max(upper_pct)", ",.2f"),
+            ("gioi_han_duoi", "Giới hạn dưới 99,8% (%)", "min(lower_pct)", ",.2f"),
+            ("ty_le_chung", "Tỷ lệ chung (%)", "max(p0_pct)", ",.2f"),
+            FUNNEL_UNITS,
+        ),
+    )
