@@ -275,15 +275,15 @@ _WHOLE_WORD = re.compile(r"(?<!\w)(?:tổng số|tổng cộng|tổng)(?!\w)")
 _TARGET_LABEL = re.compile(r"^(?:chỉ tiêu|kế hoạch|mục tiêu)(?!\w)")
 _REMAINDER = re.compile(r"(?<!\w)(?:còn lại|còn phải|còn tồn|còn|chưa|tồn đọng)(?!\w)")
 _OPENER = re.compile(
-    r"^\s*[,;:.]?\s*\(?\s*(?P<w>trong đó|trong số đó|gồm|bao gồm|chi tiết|cụ thể|chia ra)(?!\w)", re.IGNORECASE
+    r"^\s*[,;:.]?\s*\(?\s*(?P<w>trong đó|trong số (?:đó|này)|gồm|bao gồm|chi tiết|cụ thể|chia ra)(?!\w)", re.IGNORECASE
 )
 # The rest of the noun phrase may come first: "1.198.456 người tham gia BHXH, BHYT, trong đó ...".
 _LATE_OPENER = re.compile(
-    r"^[^\d;.:()]{0,80}?[,;:]\s*\(?\s*(?P<w>trong đó|trong số đó|gồm|bao gồm|chi tiết|cụ thể|chia ra)(?!\w)",
+    r"^[^\d;.:()]{0,80}?[,;:]\s*\(?\s*(?P<w>trong đó|trong số (?:đó|này)|gồm|bao gồm|chi tiết|cụ thể|chia ra)(?!\w)",
     re.IGNORECASE,
 )
 _EXHAUSTIVE = frozenset({"gồm", "bao gồm", "chi tiết", "cụ thể", "chia ra"})
-_BREAKDOWN_HEAD = r"^\W*(?:trong đó|trong số đó|cụ thể|chi tiết|bao gồm|gồm)(?!\w)"
+_BREAKDOWN_HEAD = r"^\W*(?:trong đó|trong số (?:đó|này)|cụ thể|chi tiết|bao gồm|gồm)(?!\w)"
 _OPENERS_TO_LIST = frozenset({"trong đó", "trong số đó", "gồm", "bao gồm", "chi tiết", "cụ thể", "chia ra"})
 _CHANGE_BEFORE = re.compile(r"(?<!cắt )(?<!cắt)(?:tăng|giảm)(?:\s+(?:thêm|lên|xuống|còn|khoảng|gần|hơn|trên))?\s*$")
 # "miễn 100% lệ phí", "lãi suất 5%": money, not a share of a count.
@@ -300,6 +300,9 @@ _REDUCTION_BEFORE = re.compile(
     r"(?<!\w)(?:cắt giảm|rút ngắn|tiết kiệm|giảm thiểu|giảm)(?:\s+(?:được|khoảng|gần|hơn|trên|tới|đến))?\s*$",
     re.IGNORECASE,
 )
+# "vượt 8,4% kế hoạch": the plan exceeded by a share (a result is "đạt 108,4% kế hoạch"; "hoàn
+# thành vượt 105% kế hoạch" still states the result, so only a share below 100 is a change).
+_EXCEED_BY = re.compile(r"(?<!\w)(?<!thành )(?<!và )vượt(?:\s+(?:mức|khoảng|gần|hơn|trên))?\s*$", re.IGNORECASE)
 _DURATION_AFTER = re.compile(r"^[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:thời gian|thời hạn|chi phí|kinh phí)(?!\w)", re.IGNORECASE)
 _CHANGE_AFTER = re.compile(r"^\s*so với\s+(?:cùng kỳ|tháng trước|năm trước|kỳ trước|cùng thời điểm|đầu năm)")
 # "(tăng 118 hồ sơ so với tháng trước)": a month-on-month change makes its figure the month's.
@@ -318,7 +321,7 @@ _GOAL_HEADING = re.compile(
 _RESULT_HEADING = re.compile(r"KẾT QUẢ|TÌNH HÌNH")
 _LABEL_STOP = _wordset("đạt tỷ tỉ tý ty chiếm bằng tương theo trong so là và với tại của do vì nhưng nên để khi nhằm")
 _LEAD_VERBS = re.compile(
-    r"^(?:(?:tiếp tục|duy trì|thực hiện|triển khai|đẩy mạnh|qua đó|trong đó|trong số đó|đồng thời|"
+    r"^(?:(?:tiếp tục|duy trì|thực hiện|triển khai|đẩy mạnh|qua đó|trong đó|trong số (?:đó|này)|đồng thời|"
     r"sau đó|hiện nay|đến nay|đã|được|chi tiết|cụ thể|bao gồm|gồm|và|với)(?!\w)\s*)+",
     re.IGNORECASE,
 )
@@ -551,6 +554,15 @@ def _attach_before(text: str, pos: int, pcts: list[_Pct]) -> _Pct | None:
     return None
 
 
+def _attach_measured_before(text: str, pos: int, pcts: list[_Pct], a: int, b: int) -> _Pct | None:
+    """A rate written before its measure, whose bracket then holds the ratio: "100% trạm y tế xã
+    (48/48 trạm) đã kết nối ...".  The ratio must give the rate as written."""
+    p = next((p for p in reversed(pcts) if p.end <= pos), None)
+    if p is None or p.used or _gives(a, b, p.value) != 0:
+        return None
+    return p if re.fullmatch(r"\s+[^\W\d_][^\d;:.()%]{0,60}?\(\s*", text[p.end : pos]) else None
+
+
 # "theo Kế hoạch số 112/KH-CAT": a plan document is cited, no quota is named.
 _PLAN_DOCUMENT = re.compile(r"(?<!\w)(?:kế hoạch|kh)(?:\s+phối hợp)?\s+(?:số\s*)?\d+\s*/\s*[^\s,;.)]*")
 
@@ -559,7 +571,10 @@ def _bound_or_reduction(text: str, p: _Pct) -> bool:
     """Whether a percentage is a threshold or a reduction rather than a share (see the patterns)."""
     before = text[max(0, p.start - 40) : p.start]
     return bool(
-        _THRESHOLD_BEFORE.search(before) or _REDUCTION_BEFORE.search(before) or _DURATION_AFTER.match(text[p.end :])
+        _THRESHOLD_BEFORE.search(before)
+        or _REDUCTION_BEFORE.search(before)
+        or _DURATION_AFTER.match(text[p.end :])
+        or (p.value < 100 and _EXCEED_BY.search(before))
     )
 
 
@@ -722,10 +737,11 @@ def _ratio_kind(
     return "total"
 
 
-def _read_ratio(text: str, m: re.Match[str], form: str, pcts: list[_Pct]) -> _Ratio | None:
+def _read_ratio(text: str, m: re.Match[str], form: str, pcts: list[_Pct], listed: bool = False) -> _Ratio | None:
     """One candidate ratio with its units, labels, stated rate (marked used) and kind; None when
     it is a date, a reference, a code or a scale, or nothing marks it as a count (no unit, no
-    rate, no "đạt" / "tỷ lệ" before it, no grouped digits)."""
+    rate, no "đạt" / "tỷ lệ" before it, no grouped digits, not ``listed`` after a ratio as in
+    "lần lượt là 183/186, 74/74 và 48/52 hồ sơ")."""
     a_txt, b_txt = m.group("a"), m.group("b")
     a, b = _count(a_txt), _count(b_txt)
     if a is None or b is None:
@@ -752,10 +768,14 @@ def _read_ratio(text: str, m: re.Match[str], form: str, pcts: list[_Pct]) -> _Ra
     # The denominator's clause runs to the next ";", "." or bracket ("14/15 xã, phường kết nối ...").
     b_clause = re.split(r"[;.()]|\.\s", text[label_start : label_start + 120], maxsplit=1)[0]
     own = " ".join(x for x in (aw, b_unit or "", b_label, b_clause) if x)
-    rate = _attach_after(text, end, pcts, own) or _attach_before(text, m.start(), pcts)
+    rate = (
+        _attach_after(text, end, pcts, own)
+        or _attach_before(text, m.start(), pcts)
+        or _attach_measured_before(text, m.start(), pcts, a, b)
+    )
     cue = re.search(rf"(?:đạt|{_RATE_WORD}|là)\s*[:]?\s*$", text[max(0, m.start() - 20) : m.start()], re.IGNORECASE)
     grouped = bool(re.search(r"\d[.,]\d{3}", a_txt + " " + b_txt))  # 1.234/1.300: never a date or a code
-    if a_unit is None and b_unit is None and rate is None and not cue and not grouped:
+    if a_unit is None and b_unit is None and rate is None and not (cue or grouped or listed):
         return None
     kind = _ratio_kind(text, m, form, b_label, b_clause, rate, (a_unit, b_unit))
     if rate is not None:
@@ -787,7 +807,8 @@ def _find_ratios(text: str, pcts: list[_Pct]) -> list[_Ratio]:
     for m, form in _ratio_candidates(text):
         if m.start() < taken_until:
             continue
-        ratio = _read_ratio(text, m, form, pcts)
+        listed = bool(found) and _LIST_JOINT.fullmatch(text[taken_until : m.start()]) is not None
+        ratio = _read_ratio(text, m, form, pcts, listed)
         if ratio is not None:
             found.append(ratio)
             taken_until = m.end("b")
@@ -799,6 +820,7 @@ def _find_ratios(text: str, pcts: list[_Pct]) -> list[_Ratio]:
 _CHANGE_COUNT_BEFORE = re.compile(
     r"(?<!\w)(?:tăng|giảm|nhiều hơn|ít hơn)(?:\s+(?:thêm|lên|xuống|khoảng|gần|hơn|trên))?\s*$", re.IGNORECASE
 )
+_OUT_OF = re.compile(r"(?<!\w)trong\s+(?:tổng\s+)?(?:số\s+)?(?:(?:hơn|gần|khoảng|trên|xấp xỉ)\s+)?$", re.IGNORECASE)
 _CHANGE_ASIDE = re.compile(r"\(\s*(?:tăng|giảm)[^()]*\)", re.IGNORECASE)
 
 
@@ -809,7 +831,7 @@ _MULTIPLIED = re.compile(
 )
 # "X ..., đạt 92,5% chỉ tiêu được giao; trong đó ...": the opener may follow the count's own rate.
 _OPENER_AFTER_RATE = re.compile(
-    r"(?:[^\d;.:()]|\d+(?:[.,]\d+)?\s?%|(?<=mức )\d)*?[,;]\s*(?P<w>trong đó|trong số đó)(?!\w)", re.IGNORECASE
+    r"(?:[^\d;.:()]|\d+(?:[.,]\d+)?\s?%|(?<=mức )\d)*?[,;]\s*(?P<w>trong đó|trong số (?:đó|này))(?!\w)", re.IGNORECASE
 )
 
 
@@ -822,7 +844,9 @@ def _closes_number(text: str, start: int) -> bool:
 
 _PLACE = "|".join(re.escape(w) for w in sorted(PLACE_WORDS, key=len, reverse=True))
 _HAMLET = "|".join(re.escape(w) for w in sorted(HAMLET_WORDS, key=len, reverse=True))
-_PLACE_BEFORE = re.compile(rf"(?<!\w)(?:{_HAMLET})\s+$", re.IGNORECASE)
+# "tổ dân phố 3", "phường Hà Giang 1": a number that ends a place's name.
+_NAMED_BY_NUMBER = rf"(?<!\w)(?:(?i:{_HAMLET})\s+(?i:số\s+)?|(?i:{_PLACE})\s+(?:[{_UPPER}][^\W\d_]*\s+){{1,3}})"
+_PLACE_BEFORE = re.compile(rf"{_NAMED_BY_NUMBER}$")
 
 
 def _place_number(text: str, start: int, written: str, unit_follows: bool) -> bool:
@@ -884,8 +908,6 @@ def _find_mentions(text: str, blocked: list[tuple[int, int]]) -> list[_Mention]:
 
 def _build_mention(text: str, plain: str, start: int, end: int, value: int) -> _Mention:
     """A count with its unit, its labels, and whether it is a whole (and opened by what)."""
-    prev = _prev_words(text, start, 2)
-    last = prev[-1] if prev else ""
     unit_found = find_unit(text[end:])
     unit = unit_found[0] if unit_found else None
     unit_end = end + (unit_found[1] if unit_found else 0)
@@ -912,11 +934,14 @@ def _build_mention(text: str, plain: str, start: int, end: int, value: int) -> _
         or (unit and _OPENER_AFTER_RATE.match(plain[: label_end + 200], label_end))
     )
     if opener:
-        mention.opener = opener.group("w").lower()
+        mention.opener = re.sub(r"(?<=trong số )này$", "đó", opener.group("w").lower())
     elif rest.lstrip().startswith("("):
         mention.opener = "("
-    # "Trong 12 nhiệm vụ được giao, đã hoàn thành 9 ...": "out of N" names a whole.
-    out_of = last == "trong" and unit is not None
+    # "Trong 12 nhiệm vụ được giao, đã hoàn thành 9 ...", "Trong số gần 1,35 triệu hồ sơ ..., có
+    # 92,4% ...": "out of N" names a whole.
+    out_of = unit is not None and bool(_OUT_OF.search(text[max(0, start - 40) : start]))
+    if out_of and mention.opener is None:
+        mention.opener = "trong số"
     has_whole_word = bool(_WHOLE_WORD.search(key)) or bool(_TARGET_LABEL.match(key)) or out_of
     mention.is_whole = (has_whole_word and not mention.is_remainder) or (
         mention.opener is not None and mention.opener != "("
@@ -1280,6 +1305,33 @@ def _ratio_remainder(text: str, mnt: _Mention, ratios: Sequence[_Ratio], label: 
     )
 
 
+def _completing_remainder(mnt: _Mention, label: str, figures: Sequence[_Figure]) -> _Raw | None:
+    """A remainder the figures before it complete exactly: a whole in its unit and a part of it
+    whose difference is the remainder ("Tổng số dữ liệu cần số hóa 2.318.476 ...; đã nhập liệu
+    2.187.562 ...; số dữ liệu chưa nhập liệu còn lại: 130.914 dữ liệu").  ``figures``: nearest
+    first, this paragraph's before the earlier ones'; the first whole that fits wins."""
+    if mnt.unit is None:
+        return None
+    for whole in figures:
+        if whole[2] != mnt.unit or whole[1] <= mnt.value:
+            continue
+        if any(part[1] + mnt.value == whole[1] for part in figures if part is not whole):
+            return _Raw(
+                anchor=mnt.start,
+                numerator=mnt.value,
+                denominator=whole[1],
+                rate=None,
+                kind="total",
+                relation="remainder",
+                label=_trim_subject(label) or mnt.unit,
+                unit=mnt.unit,
+                snippet_start=mnt.label_start,
+                snippet_end=mnt.label_end,
+                denominator_label=_trim_subject(whole[4]) or None,
+            )
+    return None
+
+
 def _predicate_after(text: str, pos: int) -> str:
     """The rest of a figure's clause when it is a verb phrase with no other figure in it: news
     prose puts the figure first and says what it counts after it ("157/162 cơ sở khám chữa bệnh
@@ -1377,7 +1429,7 @@ def _group_ratio(text: str, r: _Ratio, around: _Mention | None) -> None:
         and (
             around.inherited
             or _same_sentence(text, around.end, r.a_start)
-            or re.match(r"^(?:số|trong đó|trong số đó)(?!\w)", match_key(_label_before(text, r.a_start)[0]))
+            or re.match(r"^(?:số|trong đó|trong số (?:đó|này))(?!\w)", match_key(_label_before(text, r.a_start)[0]))
         )
     ):
         r.group = around
@@ -1457,7 +1509,10 @@ def _part_of(text: str, mnt: _Mention, w: _Mention | None) -> _Mention | None:
 def _own_rate(text: str, mnt: _Mention, pcts: list[_Pct]) -> _Pct | None:
     """The stated rate a count carries (after it, or as its consequence), marked used; None when
     the count is inside the rate's measure ("Tỷ lệ hộ gia đình có ít nhất 01 thành viên ... đạt
-    62,5%": 01 is in the measure)."""
+    62,5%": 01 is in the measure), and for a whole "out of" which a share is given ("Trong số
+    1.200 hồ sơ, có 92% ...")."""
+    if mnt.opener == "trong số":
+        return None
     clause_after = re.split(r"[,;.()]", text[mnt.unit_end : mnt.unit_end + 80], maxsplit=1)[0]
     own = " ".join(x for x in (mnt.unit or "", mnt.label_after, mnt.label_before, clause_after) if x)
     rate = _attach_after(text, mnt.label_end, pcts, own) or _attach_consequence(
@@ -1512,11 +1567,12 @@ def _part_raw(text: str, mnt: _Mention, part_of: _Mention, rate: _Pct | None, la
 
 
 def _count_rate_denominator(
-    mnt: _Mention, rate: _Pct, figures: Sequence[_Figure], earlier: Sequence[_Figure]
+    text: str, mnt: _Mention, rate: _Pct, figures: Sequence[_Figure], earlier: Sequence[_Figure]
 ) -> tuple[int, int, str] | None:
     """The denominator of a count with its own rate: an earlier count of the same paragraph and
     unit that gives the rate, else an earlier paragraph's count only when it gives the rate as
-    written.  (value, where its label starts, its label), or None."""
+    written, else a count of the sentence in another unit that gives it as written.  (value,
+    where its label starts, its label), or None."""
     fig = _best_denominator(mnt.value, mnt.unit, rate.value, figures, mnt.start)
     if fig is None or _gives(mnt.value, fig[1], rate.value):
         fig = _best_denominator(mnt.value, mnt.unit, rate.value, earlier, 0) or fig
@@ -1525,8 +1581,23 @@ def _count_rate_denominator(
     if fig is None and mnt.is_remainder:
         fig = _people_denominator(mnt, rate.value, figures)
     if fig is None:
+        fig = _exact_denominator(text, mnt, rate, figures)
+    if fig is None:
         return None
     return (fig[1], fig[3] if fig[0] >= 0 else mnt.label_start, fig[4])
+
+
+def _exact_denominator(text: str, mnt: _Mention, rate: _Pct, figures: Sequence[_Figure]) -> _Figure | None:
+    """An earlier count of the same sentence in another unit that gives the rate exactly as
+    written: "Nhận 1.956 hồ sơ ..., đã cấp thẻ BHYT cho 1.942 trẻ (99,28%)" (the nearest wins);
+    never for a rate of a target ("đạt 94% kế hoạch")."""
+    if _TARGET_LABEL.match(match_key(text[rate.end : rate.end + 20]).lstrip(" )")):
+        return None
+    for fig in reversed(figures):
+        before = fig[0] < mnt.start and fig[1] != mnt.value and _same_sentence(text, fig[0], mnt.start)
+        if before and _gives(mnt.value, fig[1], rate.value) == 0:
+            return fig
+    return None
 
 
 def _people_denominator(mnt: _Mention, rate: Decimal, figures: Sequence[_Figure]) -> _Figure | None:
@@ -1564,7 +1635,7 @@ def _count_rate_raw(
 ) -> _Raw:
     """The raw statement of a count with its own rate, its denominator an earlier count that
     gives the rate or the whole named right after the rate."""
-    den = _count_rate_denominator(mnt, rate, figures, earlier)
+    den = _count_rate_denominator(text, mnt, rate, figures, earlier)
     kind = _count_rate_kind(text, mnt, rate, den)
     trailing = _trailing_denominator(text, rate, mnt.value, mnt.unit) if den is None else None
     snippet_end = rate.end
@@ -1712,7 +1783,9 @@ def _mention_raw(
     if rate is not None:
         return _count_rate_raw(text, mnt, rate, label, figures, earlier)
     if mnt.is_remainder:
-        return _ratio_remainder(text, mnt, ratios, label)
+        return _ratio_remainder(text, mnt, ratios, label) or _completing_remainder(
+            mnt, label, [f for f in reversed(figures) if f[0] < mnt.start] + list(reversed(earlier))
+        )
     return None
 
 
@@ -1778,9 +1851,20 @@ def _scan_paragraph(
 
 
 # "tiếp nhận trực tuyến 72,16% trên tổng số 125.000 hồ sơ": the base follows the rate.
-_BASE_AFTER = re.compile(
-    rf"[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:trên\s+)?tổng(?:\s+số)?\s+(?P<n>{_NUM})(?![\d/])(?![.,]\d)", re.IGNORECASE
+# "... trên tổng số hơn 2,8 triệu lượt": the base may be approximate and multiplied.
+_AMOUNT = (
+    r"(?:(?:hơn|gần|khoảng|trên|xấp xỉ)\s+)?(?:(?P<mv>\d{1,3}(?:,\d{1,3})?)\s?(?P<mx>"
+    + "|".join(MULTIPLIERS)
+    + rf")(?!\w)|(?P<n>{_NUM})(?![\d/])(?![.,]\d))"
 )
+_BASE_AFTER = re.compile(rf"[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:trên\s+)?tổng(?:\s+số)?\s+{_AMOUNT}", re.IGNORECASE)
+
+
+def _amount(m: re.Match[str]) -> int | None:
+    """The value of an :data:`_AMOUNT` match: a plain count, or a multiplied one."""
+    if m.group("mv"):
+        return int(Decimal(m.group("mv").replace(",", ".")) * MULTIPLIERS[m.group("mx").lower()])
+    return _count(m.group("n"))
 
 
 def _rate_base(text: str, p: _Pct, whole: _Mention | None, unit: str | None) -> tuple[int | None, str | None]:
@@ -1789,12 +1873,12 @@ def _rate_base(text: str, p: _Pct, whole: _Mention | None, unit: str | None) -> 
     same unit (``tiếp nhận hơn 1,2 triệu hồ sơ ..., trong đó hồ sơ trực tuyến chiếm 86,4%``)."""
     m = _BASE_AFTER.match(text, p.end)
     if m is not None:
-        named = find_unit(text[m.end("n") :])
-        return _count(m.group("n")), named[0] if named else None
+        named = find_unit(text[m.end() :])
+        return _amount(m), named[0] if named else None
     if (
         whole is not None
         and not whole.inherited
-        and whole.opener in ("trong đó", "trong số đó")
+        and whole.opener in ("trong đó", "trong số đó", "trong số")
         and unit is not None
         and unit == whole.whole_unit
         and _same_sentence(text, whole.end, p.start)
@@ -1849,15 +1933,19 @@ def _rate_measure(text: str, start: int, end: int, before: str) -> tuple[str, bo
 
 # A list item of names with their rates and no verb: "Sở Tư pháp (98,6%)", "phường Ninh Kiều 94,5%",
 # "thôn Hiệp An (92,4%)"; a place below the commune may be named by its number: "tổ dân phố 3".
-_NAMED_ITEM = re.compile(r"(?:^|[,:;])\s*(?:và\s+)?(?P<name>[^,:;()\d%]{2,80}?(?:\s\d{1,3})?)\s*\(?\s*$")
-_NUMBERED_PLACE = re.compile(rf"(?<!\w)(?:{_HAMLET})\s+\d{{1,3}}$", re.IGNORECASE)
-_MEASURE_NUMBER = rf"\d+\s?(?:tuổi|tháng|năm)(?!\w)|(?:(?<=nhất )|(?<=thiểu ))\d+(?![\d%])|{_PERIOD_NUMBER}"
+_NAMED_ITEM = re.compile(r"(?:^|[,:;]|\)\s(?=và\s))\s*(?:và\s+)?(?P<name>[^,:;()\d%]{2,80}?(?:\s\d{1,3})?)\s*\(?\s*$")
+_NUMBERED_PLACE = re.compile(rf"{_NAMED_BY_NUMBER}\d{{1,3}}$")
+# "cao nhất là phường A (98,7%), thấp nhất là xã B (81,6%)": the name follows the ranking words.
+_RANKED = re.compile(r"^.*?\s(?:(?:cao|thấp) nhất|dẫn đầu)(?:\s+(?:là|thuộc về|gồm|có))?\s+|^(?:là|thuộc về)\s+")
+_MEASURE_NUMBER = (
+    rf"\d+\s?(?:tuổi|tháng|năm)(?!\w)|(?:(?<=nhất )|(?<=thiểu )|(?<=mức )|(?<=cấp độ ))\d+(?![\d%])|{_PERIOD_NUMBER}"
+)
 # The measure may qualify its population with a number ("người từ 14 tuổi trở lên", "hộ có ít nhất
 # 01 thành viên"); it ends where the list's places are named: "... của các địa phương:", "... theo
 # thôn:", "... tại các ấp:".
 _LIST_MEASURE = re.compile(
     rf"(?<!\w){_RATE_WORD}\s+(?P<x>(?:[^:;()\d%]|{_MEASURE_NUMBER})+?)"
-    rf"(?=\s*(?::|,|\s(?:của các|dẫn đầu|gồm|tiếp tục|là)(?!\w)"
+    rf"(?=\s*(?::|,|\s(?:của các|dẫn đầu|gồm|tiếp tục|là|cao nhất|thấp nhất)(?!\w)"
     rf"|\s(?:theo|của|tại|ở)\s+(?:các\s+|từng\s+|mỗi\s+)?(?:{_PLACE})\s*(?::|,|$)))",
     re.IGNORECASE,
 )
@@ -1870,16 +1958,19 @@ def _list_measure(text: str, p: _Pct) -> tuple[str, tuple[str, int] | None]:
     a short name and ends its item; with the name and where it starts."""
     start = _sentence_start(text, p.start)
     item = _NAMED_ITEM.search(text, start, p.start)
-    if item is None or len(item.group("name").split()) > 8:
+    if item is None:
         return "", None
-    if item.group("name")[-1:].isdigit() and not _NUMBERED_PLACE.search(item.group("name")):
+    ranked = _RANKED.match(item.group("name"))
+    name_start = item.start("name") + (ranked.end() if ranked else 0)
+    name = text[name_start : item.end("name")].strip()
+    if len(name.split()) > 8 or (name[-1:].isdigit() and not _NUMBERED_PLACE.search(name)):
         return "", None
     if not re.match(r"\)?\s*(?:[,;.]|và\s|$)", text[p.end :]):
         return "", None
-    measures = list(_LIST_MEASURE.finditer(text, start, item.start("name")))
+    measures = list(_LIST_MEASURE.finditer(text, start, name_start))
     if not measures:
         return "", None
-    return measures[-1].group("x").strip(), (item.group("name").strip(), item.start("name"))
+    return measures[-1].group("x").strip(), (name, name_start)
 
 
 def _rate_measure_after(text: str, pos: int) -> tuple[str, int]:
