@@ -14,9 +14,10 @@ of cells for :mod:`ingest.narrative.tables`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["Document", "Table", "TableRow"]
+__all__ = ["Document", "Table", "TableRow", "pipe_tables"]
 
 
 @dataclass(frozen=True)
@@ -71,3 +72,38 @@ class Document:
         """True when line ``line_no`` was read by OCR."""
         page, _ = self.where(line_no)
         return page is not None and page in self.ocr_pages
+
+
+def _pipe_cells(line: str) -> tuple[str, ...] | None:
+    """The cells of a line written as a table row (``a | b | c``, or ``| a | b |`` as markdown
+    writes it); None for a line of fewer than three cells."""
+    stripped = line.strip()
+    if stripped.count("|") < 2:
+        return None
+    if stripped.startswith("|") and stripped.endswith("|"):
+        stripped = stripped[1:-1]
+    cells = tuple(cell.strip() for cell in stripped.split("|"))
+    if len(cells) < 3 or all(set(c) <= set("-: ") for c in cells):
+        return None  # a markdown rule row ("|---|---|") is no row
+    return cells
+
+
+def pipe_tables(lines: Sequence[str]) -> tuple[Table, ...]:
+    """The tables of a plain-text report: runs of at least two consecutive lines written as rows
+    of the same number of cells joined by ``|`` (how a table reads once saved as text).  An empty
+    first cell stays a cell (`` | Tổng cộng | 418 | 383``: the total row has no number).
+
+    >>> [t.rows[-1].grid for t in pipe_tables(["x", "TT | Thủ tục | Tiếp nhận", "1 | Khai sinh | 5", " | Cộng | 5"])]
+    [('', 'Cộng', '5')]
+    """
+    tables: list[Table] = []
+    run: list[TableRow] = []
+    for line_no, line in enumerate([*lines, ""], 1):
+        cells = _pipe_cells(line)
+        if run and (cells is None or len(cells) != len(run[-1].grid)):
+            if len(run) >= 2:
+                tables.append(Table(tuple(run)))
+            run = []
+        if cells is not None:
+            run.append(TableRow(line_no, cells, tuple(range(len(cells)))))
+    return tuple(tables)

@@ -303,6 +303,10 @@ _REDUCTION_BEFORE = re.compile(
 # "vượt 8,4% kế hoạch": the plan exceeded by a share (a result is "đạt 108,4% kế hoạch"; "hoàn
 # thành vượt 105% kế hoạch" still states the result, so only a share below 100 is a change).
 _EXCEED_BY = re.compile(r"(?<!\w)(?<!thành )(?<!và )vượt(?:\s+(?:mức|khoảng|gần|hơn|trên))?\s*$", re.IGNORECASE)
+# "281 chợ có từ 50% số hộ kinh doanh trở lên chấp nhận ...": a lower bound in a count's measure.
+# It qualifies a share of members ("từ 50% số hộ ... trở lên"); "nâng tỷ lệ ... lên từ 95% trở
+# lên", "duy trì ... từ 98% trở lên" are a goal's level, not a bound.
+_FROM_UP = re.compile(r"(?:(?<!\w)từ|^)\s*\d+(?:[.,]\d+)?\s?%(?=\s+số\s[^;%\d]{0,60}?trở lên)", re.IGNORECASE)
 _DURATION_AFTER = re.compile(r"^[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:thời gian|thời hạn|chi phí|kinh phí)(?!\w)", re.IGNORECASE)
 _CHANGE_AFTER = re.compile(r"^\s*so với\s+(?:cùng kỳ|tháng trước|năm trước|kỳ trước|cùng thời điểm|đầu năm)")
 # "(tăng 118 hồ sơ so với tháng trước)": a month-on-month change makes its figure the month's.
@@ -501,6 +505,7 @@ def _label_before(text: str, pos: int) -> tuple[str, bool, int]:
 
 def _gap_ok(gap: str, own_words: set[str]) -> bool:
     gap = _QUALIFIED_NUMBER.sub(" ", gap)  # "tài khoản định danh điện tử mức 2, đạt ..."
+    gap = _FROM_UP.sub(" ", gap)  # "... có từ 50% số hộ kinh doanh trở lên ..., chiếm ..."
     gap = re.sub(r"\([^()\d%;]*\)", " ", gap)  # "... người (cán bộ, giáo viên, học sinh), đạt ..."
     if re.search(r"[\d.;]", gap):
         return False
@@ -523,16 +528,20 @@ def _attach_after(text: str, pos: int, pcts: list[_Pct], own: str) -> _Pct | Non
 
 
 _CONSEQUENCE = re.compile(
-    rf"(?P<own>[^;%\d]*?),\s*(?:qua đó|từ đó|nhờ đó|góp phần)?\s*(?:nâng|đưa)\s+{_RATE_WORD}\s+"
+    rf"(?P<own>(?:[^;%\d]|\d(?![\d.,]*\s?%))*?),\s*(?:qua đó|từ đó|nhờ đó|góp phần)?\s*(?:nâng|đưa)\s+{_RATE_WORD}\s+"
     r"(?P<x>[^;%\d,]{1,60}?)\s+(?:lên|đạt)(?:\s+mức)?\s*$",
     re.IGNORECASE,
 )
 
 
+_FUNCTION_WORDS = frozenset(tokens("bằng của các những được có trên qua với và cho về"))
+
+
 def _attach_consequence(text: str, pos: int, pcts: list[_Pct], label: str = "") -> _Pct | None:
     """A rate stated later in the count's sentence as its consequence: "2.318.640 người ... được
     xác thực thông tin ..., qua đó nâng tỷ lệ xác thực lên 98,9%".  The rate must name the
-    count's own measure (every word of ``tỷ lệ <X>`` is in the count's clause)."""
+    count's own measure (every word of ``tỷ lệ <X>`` but :data:`_FUNCTION_WORDS` is in the
+    count's clause, whose own numbers - "trong 9 tháng" - do not matter)."""
     nxt = next((p for p in pcts if p.start >= pos), None)
     if nxt is None or nxt.used or not _same_sentence(text, pos, nxt.start):
         return None
@@ -540,7 +549,7 @@ def _attach_consequence(text: str, pos: int, pcts: list[_Pct], label: str = "") 
     if m is None:
         return None
     own = set(tokens(f"{label} {m.group('own')}"))
-    return nxt if set(tokens(m.group("x"))) <= own else None
+    return nxt if set(tokens(m.group("x"))) - _FUNCTION_WORDS <= own else None
 
 
 def _attach_before(text: str, pos: int, pcts: list[_Pct]) -> _Pct | None:
@@ -554,13 +563,24 @@ def _attach_before(text: str, pos: int, pcts: list[_Pct]) -> _Pct | None:
     return None
 
 
+def _bracketed_after_rate(text: str, pos: int, pcts: list[_Pct]) -> _Pct | None:
+    """The rate a bracket explains: in "lần lượt đạt 97,74% (2.806 yêu cầu) và 97,42% (1.019
+    yêu cầu)" the figure in the bracket right after a rate is that rate's, not the next one's.
+    A change ("tăng 5% (60 hồ sơ)") explains nothing."""
+    p = next((p for p in reversed(pcts) if p.end <= pos), None)
+    if p is None or p.used or not re.fullmatch(r"\s*\(\s*", text[p.end : pos]):
+        return None
+    before = text[max(0, p.start - 30) : p.start].lower()
+    return None if _CHANGE_BEFORE.search(before) or _EXCEED_BY.search(before) else p
+
+
 def _attach_measured_before(text: str, pos: int, pcts: list[_Pct], a: int, b: int) -> _Pct | None:
     """A rate written before its measure, whose bracket then holds the ratio: "100% trạm y tế xã
     (48/48 trạm) đã kết nối ...".  The ratio must give the rate as written."""
     p = next((p for p in reversed(pcts) if p.end <= pos), None)
     if p is None or p.used or _gives(a, b, p.value) != 0:
         return None
-    return p if re.fullmatch(r"\s+[^\W\d_][^\d;:.()%]{0,60}?\(\s*", text[p.end : pos]) else None
+    return p if re.fullmatch(r"\s+[^\W\d_][^;:.()%]{0,120}?\(\s*", text[p.end : pos]) else None
 
 
 # "theo Kế hoạch số 112/KH-CAT": a plan document is cited, no quota is named.
@@ -575,6 +595,11 @@ def _bound_or_reduction(text: str, p: _Pct) -> bool:
         or _REDUCTION_BEFORE.search(before)
         or _DURATION_AFTER.match(text[p.end :])
         or (p.value < 100 and _EXCEED_BY.search(before))
+        or any(
+            m.end() == p.end and m.group(0).lstrip().lower().startswith("từ")
+            for m in _FROM_UP.finditer(text, max(0, p.start - 6))
+            if m.start() < p.start
+        )
     )
 
 
@@ -769,7 +794,8 @@ def _read_ratio(text: str, m: re.Match[str], form: str, pcts: list[_Pct], listed
     b_clause = re.split(r"[;.()]|\.\s", text[label_start : label_start + 120], maxsplit=1)[0]
     own = " ".join(x for x in (aw, b_unit or "", b_label, b_clause) if x)
     rate = (
-        _attach_after(text, end, pcts, own)
+        _bracketed_after_rate(text, m.start(), pcts)
+        or _attach_after(text, end, pcts, own)
         or _attach_before(text, m.start(), pcts)
         or _attach_measured_before(text, m.start(), pcts, a, b)
     )
@@ -856,6 +882,17 @@ def _place_number(text: str, start: int, written: str, unit_follows: bool) -> bo
     return not unit_follows and len(written) <= 3 and bool(_PLACE_BEFORE.search(text[max(0, start - 20) : start]))
 
 
+def _multiplied_count(text: str, m: re.Match[str]) -> bool:
+    """Whether a multiplied amount is a count: its unit follows ("hơn 1,85 triệu tài khoản"), or
+    it ends its clause and its clause names the unit before it ("Số hồ sơ được số hóa ... đạt 1,79
+    triệu, chiếm ...").  "5 triệu đồng" is money."""
+    if find_unit(text[m.end() :]) is not None:
+        return True
+    return bool(re.match(r"\s*(?:[,;.)]|$)", text[m.end() :])) and (
+        first_unit_in(text[_clause_start(text, m.start()) : m.start()]) is not None
+    )
+
+
 def _count_candidates(text: str, blocked: list[tuple[int, int]]) -> Iterator[tuple[int, int, int]]:
     """(start, end, value) of the numbers that may be counts, in text order: plain numbers not
     excluded by the words around them (see the module docstring), and multiplied amounts."""
@@ -877,8 +914,8 @@ def _count_candidates(text: str, blocked: list[tuple[int, int]]) -> Iterator[tup
             and ((last in _DATE_WORDS and not _date_like(last, value, None)) or _closes_number(text, start))
         ):
             pass  # "qua tài khoản 612 người", "lũy kế từ đầu năm 402 hồ sơ", "dưới 14 tuổi 21.930 hồ sơ"
-        elif last in _EXCLUDE_PREV or (last == "số" and prev[0] != "tổng"):
-            continue  # "tháng 3", "mức 2", "số 12/KH" - but "tổng số 45 văn bản" is a count
+        elif last in _EXCLUDE_PREV or (last == "số" and prev[0] not in ("tổng", "trong")):
+            continue  # "tháng 3", "mức 2", "số 12/KH" - but "tổng số 45 văn bản", "trong số 364 chợ" are counts
         if _EXCLUDE_NEXT.match(text[end:]) or _place_number(text, start, m.group("v"), unit_found is not None):
             continue
         if text[end : end + 1].isalpha() and unit_found is None:
@@ -887,8 +924,8 @@ def _count_candidates(text: str, blocked: list[tuple[int, int]]) -> Iterator[tup
             continue  # a year: "giai đoạn 2024 - 2025"
         found.append((start, end, value))
     for m in _MULTIPLIED.finditer(text):
-        if find_unit(text[m.end() :]) is None or any(s <= m.start() < e for s, e in blocked):
-            continue  # "5 triệu đồng" is money
+        if not _multiplied_count(text, m) or any(s <= m.start() < e for s, e in blocked):
+            continue
         amount = Decimal(m.group("v").replace(",", ".")) * MULTIPLIERS[m.group("x").lower()]
         found.append((m.start(), m.end(), int(amount)))
     found.sort()
@@ -1007,12 +1044,18 @@ def _mention_label(m: _Mention) -> str:
 # The whole written after the rate of a count: "đạt tỉ lệ 98,4% (tổng số 130.099 học sinh)",
 # "đạt 103,2% chỉ tiêu được giao (1.014.100 tài khoản)", "đạt 95% so với chỉ tiêu 1.000".
 # The period of a quota is no number of it: "so với chỉ tiêu năm 2026 (1.480.300 tài khoản)".
+# "... trên tổng số hơn 2,8 triệu lượt", "chỉ tiêu (1,1 triệu tài khoản)": a base may be
+# multiplied (and approximate).
+_AMOUNT_CORE = (
+    r"(?:(?P<mv>\d{1,3}(?:,\d{1,3})?)\s?(?P<mx>" + "|".join(MULTIPLIERS) + rf")(?!\w)|(?P<n>{_NUM})(?![\d/])(?![.,]\d))"
+)
+_AMOUNT = rf"(?:(?:hơn|gần|khoảng|trên|xấp xỉ)\s+)?{_AMOUNT_CORE}"
 _PERIOD_NUMBER = r"(?:(?<=năm )|(?<=quý )|(?<=tháng ))[\dIVX]+(?:/\d{2,4})?(?![\d/])"
 _TRAILING_WHOLE = re.compile(
     rf"[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?P<kw>(?:so với |trên )?(?:tổng số|tổng|chỉ tiêu|kế hoạch|mục tiêu))?"
     rf"(?P<w>(?:[^\d;.()%]|{_PERIOD_NUMBER}){{0,30}}?)\(?\s*"
     rf"(?P<kw2>(?:trên )?(?:tổng số|tổng|chỉ tiêu|kế hoạch|mục tiêu))?"
-    rf"[^\d;.()%]{{0,20}}?:?\s*(?<!năm )(?<!quý )(?<!tháng )(?<!/)(?P<n>{_NUM})(?![\d/])(?![.,]\d)",
+    rf"[^\d;.()%]{{0,20}}?:?\s*(?<!năm )(?<!quý )(?<!tháng )(?<!/)(?P<amount>{_AMOUNT_CORE})",
     re.IGNORECASE,
 )
 
@@ -1028,15 +1071,15 @@ def _trailing_denominator(
     m = _TRAILING_WHOLE.match(text, rate.end if after is None else after)
     if m is None or not (m.group("kw") or m.group("kw2")):
         return _bracketed_base(text, rate, value, unit) if after is None else None
-    if not m.group("kw2") and "(" not in text[m.start() : m.start("n")] and m.group("w").strip():
+    if not m.group("kw2") and "(" not in text[m.start() : m.start("amount")] and m.group("w").strip():
         return None  # "đạt 95% kế hoạch năm 2026": words, then an unrelated number
-    den = _count(m.group("n"))
+    den = _amount(m)
     if not den or abs(Decimal(value) * 100 / Decimal(den) - rate.value) > Decimal("0.6"):
         return None
     label = " ".join(x for x in (m.group("kw"), m.group("w"), m.group("kw2")) if x and x.strip())
-    close = text.find(")", m.end("n"))
-    end = close + 1 if "(" in text[m.start() : m.start("n")] and 0 <= close < m.end("n") + 40 else m.end("n")
-    return _trailing_result(text, m.end("n"), den, end, label, unit)
+    close = text.find(")", m.end())
+    end = close + 1 if "(" in text[m.start() : m.start("amount")] and 0 <= close < m.end() + 40 else m.end()
+    return _trailing_result(text, m.end(), den, end, label, unit)
 
 
 # "38.716 giao dịch, chiếm 61,92% số hồ sơ có yêu cầu nghĩa vụ tài chính (62.526 hồ sơ)": the
@@ -1141,11 +1184,17 @@ def _record_marks(
 
 
 def _footnote_whole(text: str, section: _Section) -> _Mention | None:
-    """The whole a footnote continues, when it opens with a part cue and its mark was seen."""
-    if not _FOOTNOTE_PART.match(text):
-        return None
+    """The whole a footnote continues, when its mark was seen and the footnote opens with a part
+    cue, or lists counts in the whole's unit that add up to it, and nothing else ("trễ hạn 06 hồ
+    sơ¹" / "¹ Lĩnh vực đất đai 04 hồ sơ, lĩnh vực chứng thực 02 hồ sơ")."""
     mark = re.match(r"[⁰¹²³⁴⁵⁶⁷⁸⁹]+", text)
-    return section.marks.get(mark.group(0)) if mark else None
+    whole = section.marks.get(mark.group(0)) if mark else None
+    if whole is None or _FOOTNOTE_PART.match(text):
+        return whole
+    if re.search(r"%|\d/\d", text):
+        return None  # a footnote with rates or ratios of its own states figures of its own
+    listed = [v for _, end, v in _count_candidates(text, []) if (find_unit(text[end:]) or ("",))[0] == whole.unit]
+    return whole if len(listed) >= 2 and sum(listed) == whole.value else None
 
 
 def _gives(value: int, den: int, rate: Decimal) -> Decimal | None:
@@ -1313,7 +1362,7 @@ def _completing_remainder(mnt: _Mention, label: str, figures: Sequence[_Figure])
     if mnt.unit is None:
         return None
     for whole in figures:
-        if whole[2] != mnt.unit or whole[1] <= mnt.value:
+        if whole[2] is None or _family(whole[2]) != _family(mnt.unit) or whole[1] <= mnt.value:
             continue
         if any(part[1] + mnt.value == whole[1] for part in figures if part is not whole):
             return _Raw(
@@ -1472,13 +1521,18 @@ def _denominator_figures(
 
 
 def _part_unit_fits(text: str, mnt: _Mention, w: _Mention) -> bool:
-    """Whether a count reads as a part of the whole ``w`` around it: in the whole's unit (or,
+    """Whether a count reads as a part of the whole ``w`` around it: in the whole's unit or its
+    family (``người`` / ``đối tượng``), in a unit the whole's label names after its opener (or,
     with no unit, as "label: N" or a short label right under "trong đó"), and after a full stop
     only as "Số hồ sơ ...: N" / "Trong đó ..."."""
     sentence_head = match_key(text[_sentence_start(text, mnt.start) : mnt.start])
     opened = w.opener not in (None, "(") or bool(re.match(_BREAKDOWN_HEAD, sentence_head))
     if mnt.unit is not None:
-        unit_ok = w.whole_unit is None or mnt.unit == w.whole_unit
+        unit_ok = (
+            w.whole_unit is None
+            or _family(mnt.unit) == _family(w.whole_unit)
+            or (opened and _names_unit(w.label_before, mnt.unit))
+        )
     else:
         # "label: N", or a short label right under "trong đó" ("trong đó: trực tuyến 1.100").
         unit_ok = first_unit_in(mnt.label_before) in (None, w.whole_unit) and (
@@ -1490,6 +1544,13 @@ def _part_unit_fits(text: str, mnt: _Mention, w: _Mention) -> bool:
             re.match(r"^(?:số)(?!\w)", match_key(mnt.label_before)) or re.match(_BREAKDOWN_HEAD, sentence_head)
         )
     return unit_ok
+
+
+def _names_unit(label: str, unit: str) -> bool:
+    """Whether a whole's label names what a count in another unit counts: "cấp tài khoản định danh
+    điện tử mức 2 cho hơn 3,27 triệu công dân, ...; trong đó hơn 2,9 triệu tài khoản ..." (one
+    account per citizen)."""
+    return re.search(rf"(?<!\w){re.escape(match_key(unit))}(?!\w)", match_key(label)) is not None
 
 
 def _part_of(text: str, mnt: _Mention, w: _Mention | None) -> _Mention | None:
@@ -1515,14 +1576,33 @@ def _own_rate(text: str, mnt: _Mention, pcts: list[_Pct]) -> _Pct | None:
         return None
     clause_after = re.split(r"[,;.()]", text[mnt.unit_end : mnt.unit_end + 80], maxsplit=1)[0]
     own = " ".join(x for x in (mnt.unit or "", mnt.label_after, mnt.label_before, clause_after) if x)
-    rate = _attach_after(text, mnt.label_end, pcts, own) or _attach_consequence(
-        text, mnt.label_end, pcts, mnt.label_after
+    rate = (
+        _bracketed_after_rate(text, mnt.start, pcts)
+        or _attach_after(text, mnt.label_end, pcts, own)
+        or _attach_consequence(text, mnt.label_end, pcts, mnt.label_after)
+        or _attach_confirmed(text, mnt, pcts)
     )
-    if rate is not None and _RATE_SUBJECT.match(text[_clause_start(text, mnt.start) : mnt.start]):
-        rate = None
+    if rate is not None and (
+        _RATE_SUBJECT.match(text[_clause_start(text, mnt.start) : mnt.start])
+        or _WITH_RATE.search(text, mnt.end, rate.start)
+    ):
+        rate = None  # "Tỷ lệ ... 01 thành viên ... đạt", "N lượt ..., với tỷ lệ thành công x%"
     if rate is not None:
         rate.used = True
     return rate
+
+
+def _attach_confirmed(text: str, mnt: _Mention, pcts: list[_Pct]) -> _Pct | None:
+    """The next rate of the count's sentence, past words that are not all the count's own, when
+    the whole named after it gives it exactly: "9.416 hộ, cá nhân kinh doanh đăng ký sử dụng hóa
+    đơn điện tử ..., đạt 104,62% chỉ tiêu năm (9.000 hộ)".  No other figure may stand between."""
+    p = next((p for p in pcts if p.start >= mnt.label_end), None)
+    if p is None or p.used or re.search(r"[\d;%]", text[mnt.label_end : p.start]):
+        return None
+    if not _same_sentence(text, mnt.start, p.start):
+        return None
+    whole = _trailing_denominator(text, p, mnt.value, mnt.unit)
+    return p if whole is not None and _gives(mnt.value, whole[0], p.value) == 0 else None
 
 
 def _part_mapping_sentence(text: str, mnt: _Mention, part_of: _Mention, rate: _Pct | None) -> str:
@@ -1581,7 +1661,7 @@ def _count_rate_denominator(
     if fig is None and mnt.is_remainder:
         fig = _people_denominator(mnt, rate.value, figures)
     if fig is None:
-        fig = _exact_denominator(text, mnt, rate, figures)
+        fig = _exact_denominator(text, mnt, rate, figures) or _named_earlier_denominator(mnt, rate, earlier)
     if fig is None:
         return None
     return (fig[1], fig[3] if fig[0] >= 0 else mnt.label_start, fig[4])
@@ -1596,6 +1676,18 @@ def _exact_denominator(text: str, mnt: _Mention, rate: _Pct, figures: Sequence[_
     for fig in reversed(figures):
         before = fig[0] < mnt.start and fig[1] != mnt.value and _same_sentence(text, fig[0], mnt.start)
         if before and _gives(mnt.value, fig[1], rate.value) == 0:
+            return fig
+    return None
+
+
+def _named_earlier_denominator(mnt: _Mention, rate: _Pct, earlier: Sequence[_Figure]) -> _Figure | None:
+    """An earlier paragraph's count in another unit whose label names the count's unit and that
+    gives a rate written with decimals exactly: "thu nhận hồ sơ cấp tài khoản ... cho 31.208 công
+    dân" / "27.936 tài khoản, chiếm 89,52% số tài khoản đã cấp" (the latest wins)."""
+    if mnt.unit is None or rate.value == rate.value.to_integral_value():
+        return None
+    for fig in reversed(earlier):
+        if fig[2] != mnt.unit and _names_unit(fig[4], mnt.unit) and _gives(mnt.value, fig[1], rate.value) == 0:
             return fig
     return None
 
@@ -1662,7 +1754,8 @@ def _count_rate_raw(
 
 # "đã cấp X tài khoản ... và kích hoạt Y tài khoản, lần lượt đạt A% và B% so với chỉ tiêu (N ...)".
 _RESPECTIVELY = re.compile(
-    rf"(?<!\w)lần lượt(?:\s+(?:là|đạt|chiếm|bằng|tương ứng|với|{_RATE_WORD}))*\s*:?\s*(?=\d)", re.IGNORECASE
+    rf"(?<!\w)(?:lần lượt|tương ứng)(?:\s+(?:là|đạt|chiếm|bằng|tương ứng|với|{_RATE_WORD}))*\s*:?\s*(?=\d)",
+    re.IGNORECASE,
 )
 _LIST_JOINT = re.compile(r"\s*(?:,\s*và|,|;|và)\s*")
 
@@ -1851,13 +1944,13 @@ def _scan_paragraph(
 
 
 # "tiếp nhận trực tuyến 72,16% trên tổng số 125.000 hồ sơ": the base follows the rate.
-# "... trên tổng số hơn 2,8 triệu lượt": the base may be approximate and multiplied.
-_AMOUNT = (
-    r"(?:(?:hơn|gần|khoảng|trên|xấp xỉ)\s+)?(?:(?P<mv>\d{1,3}(?:,\d{1,3})?)\s?(?P<mx>"
-    + "|".join(MULTIPLIERS)
-    + rf")(?!\w)|(?P<n>{_NUM})(?![\d/])(?![.,]\d))"
-)
 _BASE_AFTER = re.compile(rf"[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:trên\s+)?tổng(?:\s+số)?\s+{_AMOUNT}", re.IGNORECASE)
+
+
+# "đã thực hiện hơn 5,4 triệu lượt tra cứu ..., với tỷ lệ thành công 98,7%": the count is the
+# base of the rate of its own events.
+_WITH_RATE = re.compile(rf",\s*với\s+{_RATE_WORD}\s+[^;%\d,]{{1,40}}?\s*(?:đạt|là)?\s*:?\s*$", re.IGNORECASE)
+_BASE_WITH_RATE = re.compile(rf"{_AMOUNT}(?=[^;%\d]{{1,160}}?{_WITH_RATE.pattern})", re.IGNORECASE)
 
 
 def _amount(m: re.Match[str]) -> int | None:
@@ -1869,12 +1962,18 @@ def _amount(m: re.Match[str]) -> int | None:
 
 def _rate_base(text: str, p: _Pct, whole: _Mention | None, unit: str | None) -> tuple[int | None, str | None]:
     """The stated base of a bare rate: a count written right after it (``72,16% trên tổng số
-    125.000 hồ sơ``), or the whole whose ``trong đó`` clause the rate stands in, counted in the
-    same unit (``tiếp nhận hơn 1,2 triệu hồ sơ ..., trong đó hồ sơ trực tuyến chiếm 86,4%``)."""
+    125.000 hồ sơ``), a count whose events the rate qualifies (``hơn 5,4 triệu lượt tra cứu ...,
+    với tỷ lệ thành công 98,7%``), or the whole whose ``trong đó`` clause the rate stands in,
+    counted in the same unit (``tiếp nhận hơn 1,2 triệu hồ sơ ..., trong đó hồ sơ trực tuyến
+    chiếm 86,4%``)."""
     m = _BASE_AFTER.match(text, p.end)
     if m is not None:
         named = find_unit(text[m.end() :])
         return _amount(m), named[0] if named else None
+    m = _BASE_WITH_RATE.search(text, _sentence_start(text, p.start), p.start)
+    named = find_unit(text[m.end() :]) if m is not None else None
+    if m is not None and named is not None:
+        return _amount(m), named[0]
     if (
         whole is not None
         and not whole.inherited
@@ -1936,7 +2035,10 @@ def _rate_measure(text: str, start: int, end: int, before: str) -> tuple[str, bo
 _NAMED_ITEM = re.compile(r"(?:^|[,:;]|\)\s(?=và\s))\s*(?:và\s+)?(?P<name>[^,:;()\d%]{2,80}?(?:\s\d{1,3})?)\s*\(?\s*$")
 _NUMBERED_PLACE = re.compile(rf"{_NAMED_BY_NUMBER}\d{{1,3}}$")
 # "cao nhất là phường A (98,7%), thấp nhất là xã B (81,6%)": the name follows the ranking words.
-_RANKED = re.compile(r"^.*?\s(?:(?:cao|thấp) nhất|dẫn đầu)(?:\s+(?:là|thuộc về|gồm|có))?\s+|^(?:là|thuộc về)\s+")
+_RANKED = re.compile(
+    r"^.*?\s(?:(?:ở mức\s+)?(?:cao|thấp)(?:\s+nhất)?|dẫn đầu)(?:\s+(?:là|thuộc về|gồm|có|như|ở|tại))?\s+"
+    r"|^.*?\snhư\s+|^(?:là|thuộc về)\s+"
+)
 _MEASURE_NUMBER = (
     rf"\d+\s?(?:tuổi|tháng|năm)(?!\w)|(?:(?<=nhất )|(?<=thiểu )|(?<=mức )|(?<=cấp độ ))\d+(?![\d%])|{_PERIOD_NUMBER}"
 )
@@ -1945,7 +2047,7 @@ _MEASURE_NUMBER = (
 # thôn:", "... tại các ấp:".
 _LIST_MEASURE = re.compile(
     rf"(?<!\w){_RATE_WORD}\s+(?P<x>(?:[^:;()\d%]|{_MEASURE_NUMBER})+?)"
-    rf"(?=\s*(?::|,|\s(?:của các|dẫn đầu|gồm|tiếp tục|là|cao nhất|thấp nhất)(?!\w)"
+    rf"(?=\s*(?::|,|\s(?:của các|dẫn đầu|gồm|tiếp tục|là|như|ở mức|cao|thấp)(?!\w)"
     rf"|\s(?:theo|của|tại|ở)\s+(?:các\s+|từng\s+|mỗi\s+)?(?:{_PLACE})\s*(?::|,|$)))",
     re.IGNORECASE,
 )
@@ -1965,7 +2067,7 @@ def _list_measure(text: str, p: _Pct) -> tuple[str, tuple[str, int] | None]:
     name = text[name_start : item.end("name")].strip()
     if len(name.split()) > 8 or (name[-1:].isdigit() and not _NUMBERED_PLACE.search(name)):
         return "", None
-    if not re.match(r"\)?\s*(?:[,;.]|và\s|$)", text[p.end :]):
+    if not re.match(r"\)?\s*(?:[,;.…]|và\s|$)", text[p.end :]):
         return "", None
     measures = list(_LIST_MEASURE.finditer(text, start, name_start))
     if not measures:

@@ -36,7 +36,7 @@ from pathlib import PurePath
 from typing import Any, BinaryIO
 
 from ingest.archive_checks import DOCX_LIMITS, ArchiveProblem, check_archive
-from ingest.narrative.document import Document, Table, TableRow
+from ingest.narrative.document import Document, Table, TableRow, pipe_tables
 from ingest.narrative.ocr import OCR_DPI, OcrError, ocr_available, ocr_png
 from ingest.narrative.pdftables import PageBlock, page_blocks
 from ingest.narrative.wordml import body_lines
@@ -338,7 +338,8 @@ def read_document(fp: BinaryIO, *, name: str) -> Document:
     """
     suffix = PurePath(name).suffix.lower()
     if suffix == ".txt":
-        document = Document(lines=read_txt(fp, name=name))
+        lines = read_txt(fp, name=name)
+        document = Document(lines=lines, tables=pipe_tables(lines))
     elif suffix == ".docx":
         document = read_docx_document(fp, name=name)
     elif suffix == ".pdf":

@@ -179,12 +179,13 @@ def _mapping(service_text: str, cols: ServiceColumns, registry: Registry, role: 
 
 
 def _row_statement(row: TableRow, cols: ServiceColumns, registry: Registry, role: str | None) -> Statement | None:
-    """The statement of one data row, or None when it lacks one of its two counts."""
+    """The statement of one data row, or None when it lacks one of its two counts or received
+    nothing (``0 | 0 | -``: no dossier, no share)."""
     cell = row.grid
     if max(cols.service, cols.received, cols.online) >= len(cell):
         return None
     received, online = _count(cell[cols.received]), _count(cell[cols.online])
-    if received is None or online is None:
+    if not received or online is None:
         return None
     mapping = _mapping(cell[cols.service], cols, registry, role)
     indicator = mapping.indicator_code

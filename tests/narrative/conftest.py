@@ -9,6 +9,10 @@ from typing import Any
 
 import pytest
 
+from ingest.narrative.extract import Statement
+from ingest.narrative.header import read_header
+from ingest.narrative.readers import read_document
+from ingest.narrative.submission import document_statements
 from ingest.registry import Registry, load_registry
 
 HERE = Path(__file__).resolve().parent
@@ -56,6 +60,14 @@ DEJAVU_CANDIDATES = (
 
 def sample_lines(name: str) -> list[str]:
     return (SAMPLES / f"{name}.txt").read_text(encoding="utf-8").splitlines()
+
+
+def sample_statements(name: str, registry: Registry) -> list[Statement]:
+    """The statements of a sample as the product reads a ``.txt`` report: its lines, its tables
+    written as ``a | b | c`` rows, its header, then prose and service tables."""
+    with (SAMPLES / f"{name}.txt").open("rb") as fp:
+        document = read_document(fp, name=f"{name}.txt")
+    return document_statements(document, read_header(document.lines, registry), registry)[0]
 
 
 def expected_records(name: str) -> list[dict[str, Any]]:

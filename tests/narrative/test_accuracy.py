@@ -24,10 +24,10 @@ from typing import Any
 
 import pytest
 
-from ingest.narrative.extract import JSON_KEYS, extract_statements
+from ingest.narrative.extract import JSON_KEYS
 from ingest.registry import Registry
 
-from .conftest import BLIND, NEWS, SEEDS, SYNTHETIC, UNSEEN, expected_records, sample_lines
+from .conftest import BLIND, NEWS, SEEDS, SYNTHETIC, UNSEEN, expected_records, sample_lines, sample_statements
 
 Key = tuple[int | None, int | None, Decimal | None]
 THRESHOLD = 0.95
@@ -41,7 +41,7 @@ def _scores(names: tuple[str, ...], registry: Registry) -> tuple[float, float, i
     found: Counter[Key] = Counter()
     truth: Counter[Key] = Counter()
     for name in names:
-        for st in extract_statements(sample_lines(name), registry=registry):
+        for st in sample_statements(name, registry):
             found[_key(st.numerator, st.denominator, st.reported_rate_pct)] += 1
         for rec in expected_records(name):
             truth[_key(rec["numerator"], rec["denominator"], rec["reported_rate_pct"])] += 1
@@ -86,7 +86,7 @@ def test_fields_of_found_statements_agree(names: tuple[str, ...], registry: Regi
                 (r["line_no"], *_key(r["numerator"], r["denominator"], r["reported_rate_pct"])), []
             ).append(r)
             expected_count += 1
-        for st in extract_statements(sample_lines(name), registry=registry):
+        for st in sample_statements(name, registry):
             recs = expected.get((st.line_no, *_key(st.numerator, st.denominator, st.reported_rate_pct)))
             if not recs:
                 continue
