@@ -104,7 +104,8 @@ count (``lũy kế từ đầu năm 402/431 hồ sơ``), and ``tài khoản 612 
 ``, tỷ lệ``, ``chiếm``, ``=``, ``(``) or words of the statement's own clause stand between
 (``95/100 hồ sơ được kiểm tra đạt yêu cầu, tỷ lệ 96%``), or to the ratio that follows them in
 brackets (``đạt tỷ lệ 98,5% (1.970/2.000 hồ sơ)``).  ``tiếp nhận 120 hồ sơ, tỷ lệ hồ sơ trực
-tuyến đạt 95%`` names another measure: the rate stays a bare rate.
+tuyến đạt 95%`` names another measure: the rate is no rate of the 120, which is its base
+(a bare rate with denominator 120).
 
 **denominator_kind**: ``target`` when the denominator (or the words right after the stated
 rate, or after a bare rate) is named ``chỉ tiêu``, ``kế hoạch``, ``mục tiêu``; for a bare rate
@@ -574,6 +575,16 @@ def _bracketed_after_rate(text: str, pos: int, pcts: list[_Pct]) -> _Pct | None:
     return None if _CHANGE_BEFORE.search(before) or _EXCEED_BY.search(before) else p
 
 
+def _attach_exact_later(text: str, pos: int, pcts: list[_Pct], a: int, b: int) -> _Pct | None:
+    """The next rate of a ratio's sentence, past a long measure, when the ratio gives it exactly:
+    "Có 134/141 cơ sở khám bệnh, chữa bệnh (bệnh viện, ...) đã kết nối, gửi dữ liệu ..., đạt
+    95,04%".  No other figure may stand between."""
+    p = next((p for p in pcts if p.start >= pos), None)
+    if p is None or p.used or re.search(r"[\d;%]", text[pos : p.start]) or not _same_sentence(text, pos, p.start):
+        return None
+    return p if _gives(a, b, p.value) == 0 else None
+
+
 def _attach_measured_before(text: str, pos: int, pcts: list[_Pct], a: int, b: int) -> _Pct | None:
     """A rate written before its measure, whose bracket then holds the ratio: "100% trạm y tế xã
     (48/48 trạm) đã kết nối ...".  The ratio must give the rate as written."""
@@ -798,6 +809,7 @@ def _read_ratio(text: str, m: re.Match[str], form: str, pcts: list[_Pct], listed
         or _attach_after(text, end, pcts, own)
         or _attach_before(text, m.start(), pcts)
         or _attach_measured_before(text, m.start(), pcts, a, b)
+        or _attach_exact_later(text, end, pcts, a, b)
     )
     cue = re.search(rf"(?:đạt|{_RATE_WORD}|là)\s*[:]?\s*$", text[max(0, m.start() - 20) : m.start()], re.IGNORECASE)
     grouped = bool(re.search(r"\d[.,]\d{3}", a_txt + " " + b_txt))  # 1.234/1.300: never a date or a code
@@ -1143,6 +1155,9 @@ class _Section:
 
     figures: list[tuple[int, str | None, str]]
     marks: dict[str, _Mention]
+    named: list[tuple[int, str | None, str]]
+    """The counts of every earlier section, for a rate that names its whole: "chiếm 69,74% tổng
+    số người tham gia BHXH, BHYT" of "tổng số người tham gia BHXH, BHYT ... là 772.415 người"."""
     """The count each footnote mark of the body points to (``3.402 hồ sơ²``, ``đạt 95,42%¹``
     after ``2.874/3.012 hồ sơ``: its whole)."""
 
@@ -1517,6 +1532,7 @@ def _denominator_figures(
     figures += [(q.a_start, q.b, q.b_unit or q.a_unit, q.start, _ratio_label(text, q)[0]) for q in ratios]
     figures.sort()
     earlier: list[_Figure] = [(-1, v, u, 0, lab) for v, u, lab in (section.figures if section else [])]
+    earlier += [(-2, v, u, 0, lab) for v, u, lab in (section.named if section else [])]
     return figures, earlier
 
 
@@ -1567,7 +1583,7 @@ def _part_of(text: str, mnt: _Mention, w: _Mention | None) -> _Mention | None:
     return None
 
 
-def _own_rate(text: str, mnt: _Mention, pcts: list[_Pct]) -> _Pct | None:
+def _own_rate(text: str, mnt: _Mention, pcts: list[_Pct], whole: int | None = None) -> _Pct | None:
     """The stated rate a count carries (after it, or as its consequence), marked used; None when
     the count is inside the rate's measure ("Tỷ lệ hộ gia đình có ít nhất 01 thành viên ... đạt
     62,5%": 01 is in the measure), and for a whole "out of" which a share is given ("Trong số
@@ -1580,11 +1596,12 @@ def _own_rate(text: str, mnt: _Mention, pcts: list[_Pct]) -> _Pct | None:
         _bracketed_after_rate(text, mnt.start, pcts)
         or _attach_after(text, mnt.label_end, pcts, own)
         or _attach_consequence(text, mnt.label_end, pcts, mnt.label_after)
-        or _attach_confirmed(text, mnt, pcts)
+        or _attach_confirmed(text, mnt, pcts, whole)
     )
     if rate is not None and (
         _RATE_SUBJECT.match(text[_clause_start(text, mnt.start) : mnt.start])
         or _WITH_RATE.search(text, mnt.end, rate.start)
+        or _share_of_count_before(text, rate) is not None
     ):
         rate = None  # "Tỷ lệ ... 01 thành viên ... đạt", "N lượt ..., với tỷ lệ thành công x%"
     if rate is not None:
@@ -1592,15 +1609,23 @@ def _own_rate(text: str, mnt: _Mention, pcts: list[_Pct]) -> _Pct | None:
     return rate
 
 
-def _attach_confirmed(text: str, mnt: _Mention, pcts: list[_Pct]) -> _Pct | None:
+def _attach_confirmed(text: str, mnt: _Mention, pcts: list[_Pct], whole_value: int | None) -> _Pct | None:
     """The next rate of the count's sentence, past words that are not all the count's own, when
-    the whole named after it gives it exactly: "9.416 hộ, cá nhân kinh doanh đăng ký sử dụng hóa
-    đơn điện tử ..., đạt 104,62% chỉ tiêu năm (9.000 hộ)".  No other figure may stand between."""
+    the whole named after it gives it exactly ("9.416 hộ, cá nhân kinh doanh đăng ký sử dụng hóa
+    đơn điện tử ..., đạt 104,62% chỉ tiêu năm (9.000 hộ)") or is named in the count's unit
+    ("42.816 hồ sơ giao dịch điện tử về thu, cấp sổ BHXH, thẻ BHYT, đạt 99,31% tổng số hồ sơ phát
+    sinh"), or when the whole the count is a part of (``whole_value``) gives it exactly.  No other
+    figure may stand between."""
     p = next((p for p in pcts if p.start >= mnt.label_end), None)
     if p is None or p.used or re.search(r"[\d;%]", text[mnt.label_end : p.start]):
         return None
     if not _same_sentence(text, mnt.start, p.start):
         return None
+    named = re.match(r"[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:tổng\s+)?số\s+(?P<x>[^;.()%\d]{2,60})", text[p.end :], re.IGNORECASE)
+    if named is not None and (find_unit(named.group("x")) or ("",))[0] == mnt.unit:
+        return p
+    if whole_value is not None and _gives(mnt.value, whole_value, p.value) == 0:
+        return p  # the whole the count is a part of gives it
     whole = _trailing_denominator(text, p, mnt.value, mnt.unit)
     return p if whole is not None and _gives(mnt.value, whole[0], p.value) == 0 else None
 
@@ -1655,13 +1680,18 @@ def _count_rate_denominator(
     where its label starts, its label), or None."""
     fig = _best_denominator(mnt.value, mnt.unit, rate.value, figures, mnt.start)
     if fig is None or _gives(mnt.value, fig[1], rate.value):
-        fig = _best_denominator(mnt.value, mnt.unit, rate.value, earlier, 0) or fig
+        in_section = [f for f in earlier if f[0] == -1]
+        fig = _best_denominator(mnt.value, mnt.unit, rate.value, in_section, 0) or fig
         if fig is not None and fig[0] < 0 and _gives(mnt.value, fig[1], rate.value):
             fig = None  # an earlier paragraph's count only when it gives the rate as written
     if fig is None and mnt.is_remainder:
         fig = _people_denominator(mnt, rate.value, figures)
     if fig is None:
-        fig = _exact_denominator(text, mnt, rate, figures) or _named_earlier_denominator(mnt, rate, earlier)
+        fig = (
+            _exact_denominator(text, mnt, rate, figures)
+            or _named_earlier_denominator(mnt, rate, [f for f in earlier if f[0] == -1])
+            or _named_whole_denominator(text, rate, mnt.value, earlier)
+        )
     if fig is None:
         return None
     return (fig[1], fig[3] if fig[0] >= 0 else mnt.label_start, fig[4])
@@ -1688,6 +1718,21 @@ def _named_earlier_denominator(mnt: _Mention, rate: _Pct, earlier: Sequence[_Fig
         return None
     for fig in reversed(earlier):
         if fig[2] != mnt.unit and _names_unit(fig[4], mnt.unit) and _gives(mnt.value, fig[1], rate.value) == 0:
+            return fig
+    return None
+
+
+def _named_whole_denominator(text: str, rate: _Pct, value: int, earlier: Sequence[_Figure]) -> _Figure | None:
+    """A whole of an earlier section that the words after a rate written with decimals name, and
+    that gives it exactly: "538.716 người, chiếm 69,74% tổng số người tham gia BHXH, BHYT" of
+    "tổng số người tham gia BHXH, BHYT trên địa bàn tỉnh là 772.415 người" (every content word
+    of the name is in the whole's label)."""
+    after = re.match(r"[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:tổng\s+)?số\s+(?P<x>[^;.()%\d]{3,80})", text[rate.end :], re.IGNORECASE)
+    if after is None or rate.value == rate.value.to_integral_value():
+        return None
+    words = set(tokens(after.group("x"))) - _FUNCTION_WORDS
+    for fig in reversed(earlier):
+        if fig[0] == -2 and _gives(value, fig[1], rate.value) == 0 and words <= set(tokens(fig[4])):
             return fig
     return None
 
@@ -1867,7 +1912,7 @@ def _mention_raw(
     """The raw statement of one count: a part of the whole ``around`` it, a count that carries
     its own stated rate, or a remainder completing a ratio; None when it is none of these."""
     part_of = _part_of(text, mnt, around)
-    rate = _own_rate(text, mnt, pcts)
+    rate = _own_rate(text, mnt, pcts, part_of.value if part_of is not None else None)
     label = _mention_label(mnt)
     if part_of is not None and rate is not None:
         part_of = _whole_that_gives(part_of, mnt, rate.value, figures, earlier)
@@ -1877,9 +1922,21 @@ def _mention_raw(
         return _count_rate_raw(text, mnt, rate, label, figures, earlier)
     if mnt.is_remainder:
         return _ratio_remainder(text, mnt, ratios, label) or _completing_remainder(
-            mnt, label, [f for f in reversed(figures) if f[0] < mnt.start] + list(reversed(earlier))
+            mnt,
+            label,
+            [f for f in reversed(figures) if f[0] < mnt.start] + [f for f in reversed(earlier) if f[0] == -1],
         )
     return None
+
+
+def _mark_share_bases(text: str, mentions: Sequence[_Mention], pcts: Sequence[_Pct]) -> None:
+    """A count whose share follows it ("cho 964 người, 100% qua tài khoản cá nhân") is a whole of
+    its own, not a part of the whole before it."""
+    for p in pcts:
+        share_of = _share_of_count_before(text, p)
+        for x in mentions:
+            if share_of is not None and x.value == share_of[0] and x.end <= p.start < x.end + 60:
+                x.is_whole = True
 
 
 def _still_open_whole(text: str, wholes: Sequence[_Mention], inherited: _Mention | None) -> _Mention | None:
@@ -1913,6 +1970,7 @@ def _scan_paragraph(
     ratios = _find_ratios(text, pcts)
     blocked = [(ratio.a_start, ratio.end) for ratio in ratios] + [(p.start, p.end) for p in all_pcts]
     mentions = _find_mentions(text, blocked)
+    _mark_share_bases(text, mentions, pcts)
     wholes = _scope_wholes(text, mentions)
     if line_at is not None:
         for mention in mentions:
@@ -1949,6 +2007,43 @@ _BASE_AFTER = re.compile(rf"[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:trên\s+)?tổng(
 
 # "đã thực hiện hơn 5,4 triệu lượt tra cứu ..., với tỷ lệ thành công 98,7%": the count is the
 # base of the rate of its own events.
+# "chi trợ cấp thất nghiệp cho 964 người, 100% qua tài khoản cá nhân": a share of the count
+# before it, the measure after the rate.
+_COUNT_BEFORE_SHARE = re.compile(rf"{_AMOUNT}\s+(?P<u>[^\W\d_][^,;%\d()]{{0,30}}?)\s*,\s*$", re.IGNORECASE)
+_NOT_A_MEASURE = re.compile(
+    r"^\s*(?:so với|chỉ tiêu|kế hoạch|mục tiêu|tổng|số|dân số|của|trên|tăng|giảm|và|hoặc)(?!\w)", re.IGNORECASE
+)
+
+
+def _share_of_count_before(text: str, p: _Pct) -> tuple[int, str] | None:
+    """(count, unit) when a rate with no verb before it follows a count and a comma and is
+    followed by its own measure: "cho 964 người, 100% qua tài khoản cá nhân"."""
+    m = _COUNT_BEFORE_SHARE.search(text, max(0, p.start - 60), p.start)
+    named = find_unit(m.group("u")) if m is not None else None
+    after = text[p.end : p.end + 30]
+    if m is None or named is None or not re.match(r"\s+[^\W\d_]", after) or _NOT_A_MEASURE.match(after):
+        return None
+    value = _amount(m)
+    return (value, named[0]) if value else None
+
+
+_COUNT_THEN_MEASURE = re.compile(
+    rf"{_AMOUNT}\s+(?P<u>[^\W\d_][^;%\d()]{{0,60}}?)\s*[;,]\s*{_RATE_WORD}\s[^;%\d()]{{2,80}}?$", re.IGNORECASE
+)
+
+
+def _count_before_measure(text: str, p: _Pct, unit: str | None) -> tuple[int, str] | None:
+    """(count, unit) when the rate's ``tỷ lệ <measure>`` follows, in the same sentence, a count
+    of the measure's unit: "tiếp nhận hơn 4,1 triệu hồ sơ ...; tỷ lệ hồ sơ nộp trực tuyến đạt
+    91,8%" - the share is of that count."""
+    m = _COUNT_THEN_MEASURE.search(text, _sentence_start(text, p.start), p.start)
+    named = find_unit(m.group("u")) if m is not None else None
+    if m is None or named is None or unit is None or named[0] != unit:
+        return None
+    value = _amount(m)
+    return (value, named[0]) if value else None
+
+
 _WITH_RATE = re.compile(rf",\s*với\s+{_RATE_WORD}\s+[^;%\d,]{{1,40}}?\s*(?:đạt|là)?\s*:?\s*$", re.IGNORECASE)
 _BASE_WITH_RATE = re.compile(rf"{_AMOUNT}(?=[^;%\d]{{1,160}}?{_WITH_RATE.pattern})", re.IGNORECASE)
 
@@ -1961,19 +2056,20 @@ def _amount(m: re.Match[str]) -> int | None:
 
 
 def _rate_base(text: str, p: _Pct, whole: _Mention | None, unit: str | None) -> tuple[int | None, str | None]:
-    """The stated base of a bare rate: a count written right after it (``72,16% trên tổng số
-    125.000 hồ sơ``), a count whose events the rate qualifies (``hơn 5,4 triệu lượt tra cứu ...,
-    với tỷ lệ thành công 98,7%``), or the whole whose ``trong đó`` clause the rate stands in,
-    counted in the same unit (``tiếp nhận hơn 1,2 triệu hồ sơ ..., trong đó hồ sơ trực tuyến
-    chiếm 86,4%``)."""
+    """The stated base of a bare rate, the first of: a count written right after it (``72,16%
+    trên tổng số 125.000 hồ sơ``); a count right before it whose share it gives (``cho 964 người,
+    100% qua tài khoản``); the whole whose ``trong đó`` clause the rate stands in, counted in the
+    same unit (``tiếp nhận hơn 1,2 triệu hồ sơ ..., trong đó hồ sơ trực tuyến chiếm 86,4%``); a
+    count of the measure's unit before ``tỷ lệ <measure>`` (``tiếp nhận hơn 4,1 triệu hồ sơ ...;
+    tỷ lệ hồ sơ nộp trực tuyến đạt 91,8%``); a count whose events the rate qualifies (``hơn 5,4
+    triệu lượt tra cứu ..., với tỷ lệ thành công 98,7%``)."""
     m = _BASE_AFTER.match(text, p.end)
     if m is not None:
         named = find_unit(text[m.end() :])
         return _amount(m), named[0] if named else None
-    m = _BASE_WITH_RATE.search(text, _sentence_start(text, p.start), p.start)
-    named = find_unit(text[m.end() :]) if m is not None else None
-    if m is not None and named is not None:
-        return _amount(m), named[0]
+    share_of = _share_of_count_before(text, p)
+    if share_of is not None:
+        return share_of
     if (
         whole is not None
         and not whole.inherited
@@ -1983,6 +2079,13 @@ def _rate_base(text: str, p: _Pct, whole: _Mention | None, unit: str | None) -> 
         and _same_sentence(text, whole.end, p.start)
     ):
         return whole.value, whole.whole_unit
+    share_of = _count_before_measure(text, p, unit)
+    if share_of is not None:
+        return share_of
+    m = _BASE_WITH_RATE.search(text, _sentence_start(text, p.start), p.start)
+    named = find_unit(text[m.end() :]) if m is not None else None
+    if m is not None and named is not None:
+        return _amount(m), named[0]
     return None, None
 
 
@@ -2036,7 +2139,7 @@ _NAMED_ITEM = re.compile(r"(?:^|[,:;]|\)\s(?=và\s))\s*(?:và\s+)?(?P<name>[^,:;
 _NUMBERED_PLACE = re.compile(rf"{_NAMED_BY_NUMBER}\d{{1,3}}$")
 # "cao nhất là phường A (98,7%), thấp nhất là xã B (81,6%)": the name follows the ranking words.
 _RANKED = re.compile(
-    r"^.*?\s(?:(?:ở mức\s+)?(?:cao|thấp)(?:\s+nhất)?|dẫn đầu)(?:\s+(?:là|thuộc về|gồm|có|như|ở|tại))?\s+"
+    r"^(?:.*?\s)?(?:(?:ở mức\s+)?(?:cao|thấp)(?:\s+nhất)?|dẫn đầu)(?:\s+(?:là|thuộc về|gồm|có|như|ở|tại))?\s+"
     r"|^.*?\snhư\s+|^(?:là|thuộc về)\s+"
 )
 _MEASURE_NUMBER = (
@@ -2048,6 +2151,7 @@ _MEASURE_NUMBER = (
 _LIST_MEASURE = re.compile(
     rf"(?<!\w){_RATE_WORD}\s+(?P<x>(?:[^:;()\d%]|{_MEASURE_NUMBER})+?)"
     rf"(?=\s*(?::|,|\s(?:của các|dẫn đầu|gồm|tiếp tục|là|như|ở mức|cao|thấp)(?!\w)"
+    r"|\s(?:đạt|là)\s+\d+(?:[.,]\d+)?\s?%\s*,\s*trong đó"
     rf"|\s(?:theo|của|tại|ở)\s+(?:các\s+|từng\s+|mỗi\s+)?(?:{_PLACE})\s*(?::|,|$)))",
     re.IGNORECASE,
 )
@@ -2065,7 +2169,7 @@ def _list_measure(text: str, p: _Pct) -> tuple[str, tuple[str, int] | None]:
     ranked = _RANKED.match(item.group("name"))
     name_start = item.start("name") + (ranked.end() if ranked else 0)
     name = text[name_start : item.end("name")].strip()
-    if len(name.split()) > 8 or (name[-1:].isdigit() and not _NUMBERED_PLACE.search(name)):
+    if len(name.split()) > (12 if ranked else 8) or (name[-1:].isdigit() and not _NUMBERED_PLACE.search(name)):
         return "", None
     if not re.match(r"\)?\s*(?:[,;.…]|và\s|$)", text[p.end :]):
         return "", None
@@ -2215,7 +2319,7 @@ def extract_statements(
     statements: list[Statement] = []
     group_scopes: dict[str, Scope] = {}
     open_whole: _Mention | None = None
-    section = _Section(figures=[], marks={})
+    section = _Section(figures=[], marks={}, named=[])
     for para in build_paragraphs(lines):
         text = para.text
         if is_heading(text) or re.match(r"^[IVXLC]{1,5}[.)]\s", text) or _opens_section(text):
@@ -2224,7 +2328,8 @@ def extract_statements(
             elif _GOAL_HEADING.search(text.upper()):
                 goal_mode = True
         if _opens_section(text):
-            section = _Section(figures=[], marks=section.marks)
+            named = section.named + section.figures
+            section = _Section(figures=[], marks=section.marks, named=named)
 
         inherited = open_whole if open_whole is not None and is_list_item(text) else None
         if para.is_footnote:
