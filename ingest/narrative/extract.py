@@ -265,7 +265,8 @@ _EXCLUDE_PREV = _wordset(
     "trang tầng tổ đội"
 )
 _EXCLUDE_NEXT = re.compile(
-    r"^\s?(?:tuổi|giờ|phút|ngày|tháng|năm|đồng|triệu|tỷ|tỉ|nghìn|ngàn|km|m|ha|kg|tấn|lần|giây|người/|°)(?!\w)",
+    r"^\s?(?:tuổi|giờ|phút|ngày|tháng|năm|đồng|triệu|tỷ|tỉ|nghìn|ngàn|km|m|ha|kg|tấn|lần|giây|người/|°)"
+    r"(?![^\W_⁰¹²³⁴⁵⁶⁷⁸⁹])",  # a footnote mark may follow: "dưới 14 tuổi¹"
     re.IGNORECASE,
 )
 # A clause opened by "Tỷ lệ ..." names a measure; a count inside it ("có ít nhất 01 thành viên")
@@ -611,7 +612,20 @@ def _bound_or_reduction(text: str, p: _Pct) -> bool:
             for m in _FROM_UP.finditer(text, max(0, p.start - 6))
             if m.start() < p.start
         )
+        or _criterion_of_a_count(text, p)
     )
+
+
+def _criterion_of_a_count(text: str, p: _Pct) -> bool:
+    """ "04/08 sở, ngành ... đạt tỷ lệ hồ sơ trực tuyến từ 95% trở lên": the rate is the criterion
+    the counted units meet (a count stands before it in its clause), not a result; "Duy trì tỷ lệ
+    ... từ 98% trở lên" (no count) is a goal's level."""
+    if not re.match(r"\s*trở lên", text[p.end :]) or not re.search(
+        r"(?<!\w)từ\s*$", text[max(0, p.start - 8) : p.start]
+    ):
+        return False
+    count = r"(?<![/\d.,])\d[\d.]*(?:/\d[\d.]*)?\s+(?!tháng|năm|ngày)[^\W\d_]"
+    return re.search(count, text[_clause_start(text, p.start) : p.start]) is not None
 
 
 def _kind_for(label: str) -> DenominatorKind:
@@ -867,9 +881,11 @@ _MULTIPLIED = re.compile(
     r"(?<![\w.,/])(?P<v>\d{1,3}(?:,\d{1,3})?)\s?(?P<x>" + "|".join(MULTIPLIERS) + r")(?!\w)",
     re.IGNORECASE,
 )
-# "X ..., đạt 92,5% chỉ tiêu được giao; trong đó ...": the opener may follow the count's own rate.
+# "X ..., đạt 92,5% chỉ tiêu được giao; trong đó ...": the opener may follow the count's own rate
+# (and a bracket: "đạt 114,03% kế hoạch tháng (6.000 hồ sơ); trong đó", "1.231 hồ sơ (95,72%), trong đó").
 _OPENER_AFTER_RATE = re.compile(
-    r"(?:[^\d;.:()]|\d+(?:[.,]\d+)?\s?%|(?<=mức )\d)*?[,;]\s*(?P<w>trong đó|trong số (?:đó|này))(?!\w)", re.IGNORECASE
+    r"(?:[^\d;.:()]|\d+(?:[.,]\d+)?\s?%|(?<=mức )\d|\([^();]*\))*?[,;]\s*(?P<w>trong đó|trong số (?:đó|này))(?!\w)",
+    re.IGNORECASE,
 )
 
 
@@ -1369,6 +1385,18 @@ def _ratio_remainder(text: str, mnt: _Mention, ratios: Sequence[_Ratio], label: 
     )
 
 
+def _other_completed_whole(mnt: _Mention, whole: _Mention, label: str, figures: Sequence[_Figure]) -> _Raw | None:
+    """A remainder of another whole than the one around it, when that one does not add up and
+    the other does: "Trong tổng số 1.286 hồ sơ tiếp nhận, đã giải quyết 1.231 hồ sơ (95,72%), trong
+    đó trước và đúng hạn 1.229 hồ sơ; còn lại 55 hồ sơ ..." (1.286 - 1.231 = 55; 1.231 - 1.229 is
+    not)."""
+    between = [f for f in figures if whole.start < f[0] < mnt.start and _family(f[2] or "") == _family(mnt.unit or "")]
+    if sum(f[1] for f in between) + mnt.value == whole.value or any(f[1] + mnt.value == whole.value for f in between):
+        return None
+    other = _completing_remainder(mnt, label, [f for f in reversed(figures) if f[0] < mnt.start])
+    return other if other is not None and other.denominator != whole.value else None
+
+
 def _completing_remainder(mnt: _Mention, label: str, figures: Sequence[_Figure]) -> _Raw | None:
     """A remainder the figures before it complete exactly: a whole in its unit and a part of it
     whose difference is the remainder ("Tổng số dữ liệu cần số hóa 2.318.476 ...; đã nhập liệu
@@ -1562,6 +1590,11 @@ def _part_unit_fits(text: str, mnt: _Mention, w: _Mention) -> bool:
     return unit_ok
 
 
+_QUOTA_BEFORE = re.compile(
+    r"\d\s?%\s*(?:so với\s+)?(?:chỉ tiêu|kế hoạch|mục tiêu|tổng số)[^()%\d;]{0,40}\(\s*$", re.IGNORECASE
+)
+
+
 def _names_unit(label: str, unit: str) -> bool:
     """Whether a whole's label names what a count in another unit counts: "cấp tài khoản định danh
     điện tử mức 2 cho hơn 3,27 triệu công dân, ...; trong đó hơn 2,9 triệu tài khoản ..." (one
@@ -1575,6 +1608,8 @@ def _part_of(text: str, mnt: _Mention, w: _Mention | None) -> _Mention | None:
     ("thu nhận 12.486 hồ sơ (lũy kế từ đầu năm 58.903 hồ sơ)")."""
     if w is None or w is mnt or mnt.is_whole or not (w.inherited or mnt.start > w.start):
         return None
+    if _QUOTA_BEFORE.search(text[max(0, mnt.start - 60) : mnt.start]):
+        return None  # "đạt 114,03% kế hoạch tháng (6.000 hồ sơ)": the quota, no part
     if _part_unit_fits(text, mnt, w) and not (
         _CUMULATIVE_MARKERS.search(match_key(mnt.label_before))
         and not _CUMULATIVE_MARKERS.search(match_key(w.label_before))
@@ -1916,6 +1951,10 @@ def _mention_raw(
     label = _mention_label(mnt)
     if part_of is not None and rate is not None:
         part_of = _whole_that_gives(part_of, mnt, rate.value, figures, earlier)
+    if part_of is not None and rate is None and mnt.is_remainder:
+        other = _other_completed_whole(mnt, part_of, label, figures)
+        if other is not None:
+            return other
     if part_of is not None:
         return _part_raw(text, mnt, part_of, rate, label)
     if rate is not None:
@@ -2135,12 +2174,15 @@ def _rate_measure(text: str, start: int, end: int, before: str) -> tuple[str, bo
 
 # A list item of names with their rates and no verb: "Sở Tư pháp (98,6%)", "phường Ninh Kiều 94,5%",
 # "thôn Hiệp An (92,4%)"; a place below the commune may be named by its number: "tổ dân phố 3".
-_NAMED_ITEM = re.compile(r"(?:^|[,:;]|\)\s(?=và\s))\s*(?:và\s+)?(?P<name>[^,:;()\d%]{2,80}?(?:\s\d{1,3})?)\s*\(?\s*$")
+_NAMED_ITEM = re.compile(
+    r"(?:^|[,:;]|\)\s(?=và\s)|(?<=\slà\s)|(?<=\sthuộc về\s))\s*(?:và\s+)?"
+    r"(?P<name>[^,:;()\d%]{2,80}?(?:\s\d{1,3})?)\s*\(?\s*$"
+)
 _NUMBERED_PLACE = re.compile(rf"{_NAMED_BY_NUMBER}\d{{1,3}}$")
 # "cao nhất là phường A (98,7%), thấp nhất là xã B (81,6%)": the name follows the ranking words.
 _RANKED = re.compile(
     r"^(?:.*?\s)?(?:(?:ở mức\s+)?(?:cao|thấp)(?:\s+nhất)?|dẫn đầu)(?:\s+(?:là|thuộc về|gồm|có|như|ở|tại))?\s+"
-    r"|^.*?\snhư\s+|^(?:là|thuộc về)\s+"
+    r"|^.*?\snhư\s+|^(?:.*?\s)?(?:là|thuộc về)\s+"
 )
 _MEASURE_NUMBER = (
     rf"\d+\s?(?:tuổi|tháng|năm)(?!\w)|(?:(?<=nhất )|(?<=thiểu )|(?<=mức )|(?<=cấp độ ))\d+(?![\d%])|{_PERIOD_NUMBER}"

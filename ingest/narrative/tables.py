@@ -8,8 +8,10 @@ Many units report per service in a table::
 The header rows (the rows above the first figure; a two-row header with merged cells reads as one
 label per column, ``Số hồ sơ Tổng số hồ sơ tiếp nhận``) give each column a meaning, the first that
 fits, in this order: ``rate`` (``tỷ lệ``, ``%``), ``online`` (``trực tuyến``), ``received``
-(``tiếp nhận``, ``tổng số``), ``service`` (``thủ tục``, ``dịch vụ``, ``tên``, ``nội dung``).  A
-table with a service, a received and an online column is a service table; a table without a header
+(``tiếp nhận``, ``tổng số``), ``service`` (``thủ tục``, ``dịch vụ``, ``tên``, ``nội dung``); a table
+with no service column names its rows by its first other column that is no row number
+(``Sở, ngành``, ``Lĩnh vực``: rows of departments or fields, whose service is unknown).  A
+table with a service (or row name), a received and an online column is a service table; a table without a header
 that follows one of the same width goes on from it (a PDF table across a page break).  Each row of
 a service table with both counts is one statement: numerator = online, denominator = received, the
 rate as stated.  The indicator is the registry's one whose numerator counts dossiers received
@@ -48,6 +50,7 @@ _MEANINGS = (
     ("received", re.compile(r"\btiep nhan\b|\btong so\b")),
     ("service", re.compile(r"\bthu tuc\b|\bdich vu\b|^ten\b|\bnoi dung\b")),
 )
+_ROW_NUMBER = re.compile(r"^(?:stt|tt|so tt|so thu tu|)$")
 _TOTAL_ROW = re.compile(r"^(?:tong cong|tong so|tong|cong)\b")
 
 
@@ -100,6 +103,12 @@ def service_columns(table: Table) -> ServiceColumns | None:
             if pattern.search(folded):
                 found.setdefault(meaning, col)
                 break
+    if {"received", "online"} <= found.keys() and "service" not in found:
+        # A table per department or field ("Sở, ngành | Tiếp nhận | Trực tuyến"): its rows are
+        # named by the first other column that is not a row number.
+        named = [c for c, label in enumerate(labels) if c not in found.values() and not _ROW_NUMBER.match(_fold(label))]
+        if named:
+            found["service"] = named[0]
     if not {"service", "received", "online"} <= found.keys():
         return None
     return ServiceColumns(found["service"], found["received"], found["online"], found.get("rate"), header_rows, labels)
