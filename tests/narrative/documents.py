@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import html
 import io
 from collections.abc import Sequence
 from pathlib import Path
+
+from ingest.narrative.document import pipe_tables
 
 
 def make_docx(lines: Sequence[str], *, table: Sequence[Sequence[str]] = ()) -> bytes:
@@ -49,3 +52,20 @@ def make_empty_pdf() -> bytes:
     pdf.add_page()
     pdf.rect(20, 20, 50, 30)
     return bytes(pdf.output())
+
+
+def make_html(lines: Sequence[str]) -> str:
+    """A report as an office suite opens it: one paragraph per line, and each run of ``a | b | c``
+    rows as a real table (LibreOffice then saves it as a .docx with Word tables)."""
+    tables = {t.rows[0].line_no: t for t in pipe_tables(lines)}
+    in_table: set[int] = set()
+    parts = ['<html><head><meta charset="utf-8"></head><body>']
+    for line_no, line in enumerate(lines, 1):
+        if line_no in tables:
+            rows = tables[line_no].rows
+            in_table.update(r.line_no for r in rows)
+            cells = ("".join(f"<td>{html.escape(c)}</td>" for c in r.grid) for r in rows)
+            parts.append('<table border="1">' + "".join(f"<tr>{c}</tr>" for c in cells) + "</table>")
+        elif line_no not in in_table:
+            parts.append(f"<p>{html.escape(line)}</p>")
+    return "\n".join([*parts, "</body></html>"])
