@@ -972,9 +972,13 @@ def _find_mentions(text: str, blocked: list[tuple[int, int]]) -> list[_Mention]:
 
 
 def _build_mention(text: str, plain: str, start: int, end: int, value: int) -> _Mention:
-    """A count with its unit, its labels, and whether it is a whole (and opened by what)."""
+    """A count with its unit, its labels, and whether it is a whole (and opened by what).  A
+    multiplied amount that ends its clause counts the unit its clause names before it ("Số tài
+    khoản đã kích hoạt là gần 571 nghìn, ...")."""
     unit_found = find_unit(text[end:])
     unit = unit_found[0] if unit_found else None
+    if unit is None and _MULTIPLIED.fullmatch(text, start, end):
+        unit = first_unit_in(text[_clause_start(text, start) : start])
     unit_end = end + (unit_found[1] if unit_found else 0)
     label_after, label_end = _words_after(text, unit_end) if unit else ("", unit_end)
     label_before, colon, label_start = _label_before(text, start)
@@ -1080,7 +1084,7 @@ _AMOUNT_CORE = (
 _AMOUNT = rf"(?:(?:hơn|gần|khoảng|trên|xấp xỉ)\s+)?{_AMOUNT_CORE}"
 _PERIOD_NUMBER = r"(?:(?<=năm )|(?<=quý )|(?<=tháng ))[\dIVX]+(?:/\d{2,4})?(?![\d/])"
 _TRAILING_WHOLE = re.compile(
-    rf"[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?P<kw>(?:so với |trên )?(?:tổng số|tổng|chỉ tiêu|kế hoạch|mục tiêu))?"
+    rf"[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?P<kw>(?:so với |trên |trong )?(?:tổng số|tổng|chỉ tiêu|kế hoạch|mục tiêu))?"
     rf"(?P<w>(?:[^\d;.()%]|{_PERIOD_NUMBER}){{0,30}}?)\(?\s*"
     rf"(?P<kw2>(?:trên )?(?:tổng số|tổng|chỉ tiêu|kế hoạch|mục tiêu))?"
     rf"[^\d;.()%]{{0,20}}?:?\s*(?<!năm )(?<!quý )(?<!tháng )(?<!/)(?P<amount>{_AMOUNT_CORE})",
@@ -1114,7 +1118,8 @@ def _trailing_denominator(
 # population after "chiếm x% số ..." is counted in the bracket that closes it.
 _SHARE_OF = re.compile(rf"(?:chiếm|bằng|đạt)\s*(?:{_RATE_WORD}\s*)?:?\s*$", re.IGNORECASE)
 _BRACKETED_BASE = re.compile(
-    rf"[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?P<w>(?:tổng\s+)?số\s+[^\d;.()%]{{1,100}}?)\s*\(\s*(?:(?:là|gồm|tổng số|tổng)\s*:?\s*)?"
+    rf"[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?P<w>(?:tổng\s+)?số\s+(?:[^\d;.()%]|\d+\s?tuổi){{1,100}}?)\s*\("
+    r"\s*(?:(?:là|gồm|tổng số|tổng)\s*:?\s*)?"
     rf"(?P<n>{_NUM})(?![\d/])(?![.,]\d)[^();%\d]{{0,40}}\)",
     re.IGNORECASE,
 )
@@ -1171,6 +1176,9 @@ class _Section:
 
     figures: list[tuple[int, str | None, str]]
     marks: dict[str, _Mention]
+    ratio_terms: list[tuple[int, str | None, str]]
+    """The numerators and denominators of the ratios of the earlier paragraphs: a remainder may
+    complete one ("2.391.457/2.846.120 thửa đất" / "còn lại là 454.663 thửa")."""
     named: list[tuple[int, str | None, str]]
     """The counts of every earlier section, for a rate that names its whole: "chiếm 69,74% tổng
     số người tham gia BHXH, BHYT" of "tổng số người tham gia BHXH, BHYT ... là 772.415 người"."""
@@ -1182,7 +1190,10 @@ _MARK = re.compile(r"(?<=[^\W_]|[%.)])([⁰¹²³⁴⁵⁶⁷⁸⁹]+)")
 # A footnote that continues its statement: its parts ("² Trong đó 2.987 hồ sơ ...") and remainders
 # ("¹ Còn 138 hồ sơ chưa số hóa ...") are parts of the count the mark points to.
 _FOOTNOTE_PART = re.compile(
-    r"^[⁰¹²³⁴⁵⁶⁷⁸⁹]+\s*(?:trong đó|trong số|còn lại|còn|chưa|gồm|bao gồm|cụ thể|chi tiết)(?!\w)", re.IGNORECASE
+    r"^[⁰¹²³⁴⁵⁶⁷⁸⁹]+\s*(?:số\s[^\d;.]{0,60}?(?:còn lại|chưa)"
+    r"|trong đó|trong số|còn lại|còn|chưa|gồm|bao gồm|cụ thể|chi tiết)"
+    r"(?!\w)",
+    re.IGNORECASE,
 )
 
 
@@ -1363,7 +1374,8 @@ def _ratio_remainder(text: str, mnt: _Mention, ratios: Sequence[_Ratio], label: 
         if q.end > mnt.start or not _same_sentence(text, q.a_start, mnt.start):
             continue
         q_unit = q.b_unit or q.a_unit
-        synonym = may_count_same_people(q_unit, mnt.unit) and q.a + mnt.value == q.b
+        cases = may_count_same_people(q_unit, mnt.unit) or mnt.unit == "trường hợp"  # a case of anything
+        synonym = cases and q.a + mnt.value == q.b
         if (q_unit != mnt.unit and not synonym) or q.a + mnt.value > q.b:
             continue
         if best is None or q.a + mnt.value == q.b or best.a + mnt.value != best.b:
@@ -1464,7 +1476,7 @@ def _whole_that_gives(
     fig = _best_denominator(part.value, part.unit, rate, figures, part.start)
     if fig is not None and fig[1] != whole.value and _gives(part.value, fig[1], rate) == 0:
         return None
-    fig = _best_denominator(part.value, part.unit, rate, earlier, 0)
+    fig = _best_denominator(part.value, part.unit, rate, [f for f in earlier if f[0] == -1], 0)
     if fig is not None and _gives(part.value, fig[1], rate) == 0:
         return None
     return whole
@@ -1561,6 +1573,7 @@ def _denominator_figures(
     figures.sort()
     earlier: list[_Figure] = [(-1, v, u, 0, lab) for v, u, lab in (section.figures if section else [])]
     earlier += [(-2, v, u, 0, lab) for v, u, lab in (section.named if section else [])]
+    earlier += [(-3, v, u, 0, lab) for v, u, lab in (section.ratio_terms if section else [])]
     return figures, earlier
 
 
@@ -1637,6 +1650,7 @@ def _own_rate(text: str, mnt: _Mention, pcts: list[_Pct], whole: int | None = No
         _RATE_SUBJECT.match(text[_clause_start(text, mnt.start) : mnt.start])
         or _WITH_RATE.search(text, mnt.end, rate.start)
         or _share_of_count_before(text, rate) is not None
+        or re.search(r"(?<!\w)trong (?:đó|số đó)\s*[:,]?\s*$", text[mnt.end : rate.start], re.IGNORECASE)
     ):
         rate = None  # "Tỷ lệ ... 01 thành viên ... đạt", "N lượt ..., với tỷ lệ thành công x%"
     if rate is not None:
@@ -1657,7 +1671,11 @@ def _attach_confirmed(text: str, mnt: _Mention, pcts: list[_Pct], whole_value: i
     if not _same_sentence(text, mnt.start, p.start):
         return None
     named = re.match(r"[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:tổng\s+)?số\s+(?P<x>[^;.()%\d]{2,60})", text[p.end :], re.IGNORECASE)
-    if named is not None and (find_unit(named.group("x")) or ("",))[0] == mnt.unit:
+    if (
+        named is not None
+        and mnt.unit is not None
+        and _family((find_unit(named.group("x")) or ("",))[0]) == _family(mnt.unit)
+    ):
         return p
     if whole_value is not None and _gives(mnt.value, whole_value, p.value) == 0:
         return p  # the whole the count is a part of gives it
@@ -1719,6 +1737,8 @@ def _count_rate_denominator(
         fig = _best_denominator(mnt.value, mnt.unit, rate.value, in_section, 0) or fig
         if fig is not None and fig[0] < 0 and _gives(mnt.value, fig[1], rate.value):
             fig = None  # an earlier paragraph's count only when it gives the rate as written
+    if fig is not None and _gives(mnt.value, fig[1], rate.value) and not _base_named_as(text, rate, fig[4]):
+        fig = None  # "chiếm 97,4% số hồ sơ đã giải quyết" is no share of the dossiers received
     if fig is None and mnt.is_remainder:
         fig = _people_denominator(mnt, rate.value, figures)
     if fig is None:
@@ -1730,6 +1750,17 @@ def _count_rate_denominator(
     if fig is None:
         return None
     return (fig[1], fig[3] if fig[0] >= 0 else mnt.label_start, fig[4])
+
+
+def _base_named_as(text: str, rate: _Pct, label: str) -> bool:
+    """Whether a figure's label may be the base a rate names after it ("97,4% số hồ sơ đã giải
+    quyết": every content word but the unit in the label); True when the rate names none."""
+    after = re.match(r"[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:tổng\s+)?số\s+(?P<x>[^;.()%\d,]{3,60})", text[rate.end :], re.IGNORECASE)
+    if after is None:
+        return True
+    named = find_unit(after.group("x"))
+    words = set(tokens(after.group("x")[named[1] :] if named else after.group("x"))) - _FUNCTION_WORDS
+    return words <= set(tokens(label))
 
 
 def _exact_denominator(text: str, mnt: _Mention, rate: _Pct, figures: Sequence[_Figure]) -> _Figure | None:
@@ -1951,6 +1982,8 @@ def _mention_raw(
     label = _mention_label(mnt)
     if part_of is not None and rate is not None:
         part_of = _whole_that_gives(part_of, mnt, rate.value, figures, earlier)
+        if part_of is not None and _gives(mnt.value, part_of.value, rate.value):
+            part_of = part_of if _base_named_as(text, rate, _mention_label(part_of)) else None
     if part_of is not None and rate is None and mnt.is_remainder:
         other = _other_completed_whole(mnt, part_of, label, figures)
         if other is not None:
@@ -1963,7 +1996,7 @@ def _mention_raw(
         return _ratio_remainder(text, mnt, ratios, label) or _completing_remainder(
             mnt,
             label,
-            [f for f in reversed(figures) if f[0] < mnt.start] + [f for f in reversed(earlier) if f[0] == -1],
+            [f for f in reversed(figures) if f[0] < mnt.start] + [f for f in reversed(earlier) if f[0] in (-1, -3)],
         )
     return None
 
@@ -2036,12 +2069,14 @@ def _scan_paragraph(
     _share_trailing_wholes(text, raws)
     if section is not None:
         section.figures.extend((x.value, x.unit, _mention_label(x)) for x in mentions)
+        terms = ((v, q.b_unit or q.a_unit, _ratio_label(text, q)[0]) for q in ratios for v in (q.a, q.b))
+        section.ratio_terms.extend(terms)
         _record_marks(text, mentions, ratios, section, line_at)
     return raws, _still_open_whole(text, wholes, inherited)
 
 
 # "tiếp nhận trực tuyến 72,16% trên tổng số 125.000 hồ sơ": the base follows the rate.
-_BASE_AFTER = re.compile(rf"[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:trên\s+)?tổng(?:\s+số)?\s+{_AMOUNT}", re.IGNORECASE)
+_BASE_AFTER = re.compile(rf"[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:(?:trên|trong)\s+)?tổng(?:\s+số)?\s+{_AMOUNT}", re.IGNORECASE)
 
 
 # "đã thực hiện hơn 5,4 triệu lượt tra cứu ..., với tỷ lệ thành công 98,7%": the count is the
@@ -2176,7 +2211,7 @@ def _rate_measure(text: str, start: int, end: int, before: str) -> tuple[str, bo
 # "thôn Hiệp An (92,4%)"; a place below the commune may be named by its number: "tổ dân phố 3".
 _NAMED_ITEM = re.compile(
     r"(?:^|[,:;]|\)\s(?=và\s)|(?<=\slà\s)|(?<=\sthuộc về\s))\s*(?:và\s+)?"
-    r"(?P<name>[^,:;()\d%]{2,80}?(?:\s\d{1,3})?)\s*\(?\s*$"
+    r"(?P<name>[^,:;()\d%]{2,120}?(?:\s\d{1,3})?)\s*\(?\s*$"
 )
 _NUMBERED_PLACE = re.compile(rf"{_NAMED_BY_NUMBER}\d{{1,3}}$")
 # "cao nhất là phường A (98,7%), thấp nhất là xã B (81,6%)": the name follows the ranking words.
@@ -2211,7 +2246,10 @@ def _list_measure(text: str, p: _Pct) -> tuple[str, tuple[str, int] | None]:
     ranked = _RANKED.match(item.group("name"))
     name_start = item.start("name") + (ranked.end() if ranked else 0)
     name = text[name_start : item.end("name")].strip()
-    if len(name.split()) > (12 if ranked else 8) or (name[-1:].isdigit() and not _NUMBERED_PLACE.search(name)):
+    # A name after another item of the list may be a long one (a service's full name).
+    after_item = re.search(r"%\s*\)?\s*[,;]\s*(?:và\s+)?$", text[max(0, name_start - 12) : name_start])
+    longest = 24 if after_item else 12 if ranked else 8
+    if len(name.split()) > longest or (name[-1:].isdigit() and not _NUMBERED_PLACE.search(name)):
         return "", None
     if not re.match(r"\)?\s*(?:[,;.…]|và\s|$)", text[p.end :]):
         return "", None
@@ -2361,7 +2399,7 @@ def extract_statements(
     statements: list[Statement] = []
     group_scopes: dict[str, Scope] = {}
     open_whole: _Mention | None = None
-    section = _Section(figures=[], marks={}, named=[])
+    section = _Section(figures=[], marks={}, named=[], ratio_terms=[])
     for para in build_paragraphs(lines):
         text = para.text
         if is_heading(text) or re.match(r"^[IVXLC]{1,5}[.)]\s", text) or _opens_section(text):
@@ -2371,7 +2409,7 @@ def extract_statements(
                 goal_mode = True
         if _opens_section(text):
             named = section.named + section.figures
-            section = _Section(figures=[], marks=section.marks, named=named)
+            section = _Section(figures=[], marks=section.marks, named=named, ratio_terms=[])
 
         inherited = open_whole if open_whole is not None and is_list_item(text) else None
         if para.is_footnote:

@@ -408,3 +408,54 @@ def test_a_remainder_of_the_whole_it_completes(registry: Registry) -> None:
         "40 hồ sơ đang giải quyết."
     )
     assert _tuples(text, registry) == [(760, 800, D("95")), (755, 760, None), (40, 800, None)]
+
+
+# --------------------------------------------------------------------------- sixth held-out set
+# One test per class of miss of the sixth held-out run; own sentences, hand-computed figures.
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The share after "trong đó" is of the whole, not the whole's own rate.
+        ("Toàn tỉnh tiếp nhận hơn 2,3 triệu hồ sơ thủ tục hành chính, trong đó 88,7% hồ sơ được nộp trực tuyến.",
+         [(None, 2300000, D("88.7"))]),
+        # 432.000 / 480.000 = 90 %: the multiplied count counts the unit its clause names.
+        ("Đã cấp hơn 480 nghìn tài khoản mức 2. Số tài khoản đã kích hoạt là gần 432 nghìn, tương đương 90% số "
+         "tài khoản được cấp.", [(432000, 480000, D("90"))]),
+        ("Hơn 52 nghìn người hưởng chính sách đã nhận tiền qua tài khoản, chiếm 84,1% tổng số đối tượng.",
+         [(52000, None, D("84.1"))]),
+        # 45.210 / 48.929 = 92,40 %: the base's name holds an age.
+        ("Có 45.210 tài khoản đã kích hoạt, đạt 92,4% số công dân từ đủ 14 tuổi trở lên (48.929 người).",
+         [(45210, 48929, D("92.4"))]),
+        ("Số người nộp thuế dùng eTax Mobile là 21.650 người, chiếm 21,65% trong tổng số 100.000 người nộp thuế.",
+         [(21650, 100000, D("21.65"))]),
+        # 1.200.000 / 1.250.000 = 96 %, near 96,3 %, but "số hồ sơ đã giải quyết" is not what was received.
+        ("Tiếp nhận 1.250.000 hồ sơ, trong đó trực tuyến 1.100.000 hồ sơ (88%). Số hồ sơ được số hóa kết quả "
+         "giải quyết đạt 1,2 triệu, chiếm 96,3% số hồ sơ đã giải quyết.",
+         [(1100000, 1250000, D("88")), (1200000, None, D("96.3"))]),
+    ],
+)  # fmt: skip
+def test_bases_named_after_a_rate(text: str, expected: list[Tuple], registry: Registry) -> None:
+    assert _tuples(text, registry) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # 1.400.000 - 1.203.500 = 196.500: a remainder completing a ratio of an earlier item.
+        ("- Đã số hóa 1.203.500/1.400.000 thửa đất, đạt 85,96%.\n- Số thửa đất chưa được số hóa còn lại là "
+         "196.500 thửa.", [(1203500, 1400000, D("85.96")), (196500, 1400000, None)]),
+        # 100.000 - 98.210 = 1.790 cases of taxpayers.
+        ("Đã chuẩn hóa 98.210/100.000 người nộp thuế, đạt 98,21%; còn 1.790 trường hợp chưa khớp.",
+         [(98210, 100000, D("98.21")), (1790, 100000, None)]),
+        # A footnote opening "Số ... còn lại" continues the ratio its mark follows.
+        ("- Đã nhập liệu 95.000/100.000 dữ liệu hộ tịch, đạt 95%¹.\n¹ Số dữ liệu chưa nhập liệu còn lại là 5.000 "
+         "dữ liệu.", [(95000, 100000, D("95")), (5000, 100000, None)]),
+        ("Tỷ lệ hồ sơ trực tuyến của các dịch vụ: đăng ký khai sinh (97,1%), đăng ký biến động quyền sử dụng đất do "
+         "thay đổi thông tin về người được cấp Giấy chứng nhận (68,4%).",
+         [(None, None, D("97.1")), (None, None, D("68.4"))]),
+    ],
+)  # fmt: skip
+def test_remainders_and_long_names(text: str, expected: list[Tuple], registry: Registry) -> None:
+    assert _tuples(text, registry) == expected
