@@ -508,6 +508,7 @@ def _label_before(text: str, pos: int) -> tuple[str, bool, int]:
 def _gap_ok(gap: str, own_words: set[str]) -> bool:
     gap = _QUALIFIED_NUMBER.sub(" ", gap)  # "tài khoản định danh điện tử mức 2, đạt ..."
     gap = _FROM_UP.sub(" ", gap)  # "... có từ 50% số hộ kinh doanh trở lên ..., chiếm ..."
+    gap = _CHANGE_ASIDE.sub(" ", gap)  # "3.126.580 người (tăng 41.270 người so với tháng trước), đạt ..."
     gap = re.sub(r"\([^()\d%;]*\)", " ", gap)  # "... người (cán bộ, giáo viên, học sinh), đạt ..."
     if re.search(r"[\d.;]", gap):
         return False
@@ -624,8 +625,10 @@ def _criterion_of_a_count(text: str, p: _Pct) -> bool:
         r"(?<!\w)từ\s*$", text[max(0, p.start - 8) : p.start]
     ):
         return False
-    count = r"(?<![/\d.,])\d[\d.]*(?:/\d[\d.]*)?\s+(?!tháng|năm|ngày)[^\W\d_]"
-    return re.search(count, text[_clause_start(text, p.start) : p.start]) is not None
+    count = r"(?<![/\d.,])(?<!năm )(?<!mức )\d[\d.]*(?:/\d[\d.]*)?\s+(?!tháng|năm|ngày)[^\W\d_]"
+    clause = text[_clause_start(text, p.start) : p.start]
+    # "Các bản khác đều có tỷ lệ ... từ 80% trở lên": a group that meets it.
+    return re.search(count, clause) is not None or re.search(r"(?<!\w)đều\s+(?:có|đạt)(?!\w)", clause) is not None
 
 
 def _kind_for(label: str) -> DenominatorKind:
@@ -1651,6 +1654,7 @@ def _own_rate(text: str, mnt: _Mention, pcts: list[_Pct], whole: int | None = No
         or _WITH_RATE.search(text, mnt.end, rate.start)
         or _share_of_count_before(text, rate) is not None
         or re.search(r"(?<!\w)trong (?:đó|số đó)\s*[:,]?\s*$", text[mnt.end : rate.start], re.IGNORECASE)
+        or _events_base(text, rate) == (mnt.value, mnt.unit)
     ):
         rate = None  # "Tỷ lệ ... 01 thành viên ... đạt", "N lượt ..., với tỷ lệ thành công x%"
     if rate is not None:
@@ -2122,6 +2126,33 @@ _WITH_RATE = re.compile(rf",\s*với\s+{_RATE_WORD}\s+[^;%\d,]{{1,40}}?\s*(?:đ�
 _BASE_WITH_RATE = re.compile(rf"{_AMOUNT}(?=[^;%\d]{{1,160}}?{_WITH_RATE.pattern})", re.IGNORECASE)
 
 
+# "3.104.862 lượt tra cứu, tỷ lệ tra cứu thành công bình quân đạt 98,52%": a rate of the count's
+# own events, qualified ("thành công"), whose base the count is.
+_QUALIFIED_RATE = re.compile(
+    rf"{_AMOUNT}(?P<rest>[^;%\d]{{1,160}}?),\s*{_RATE_WORD}\s+(?P<x>[^;%\d,]{{2,60}}?)\s*(?:đạt|là)?\s*:?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _qualifies_its_events(rest: str, measure: str) -> bool:
+    """Whether ``tỷ lệ <measure>`` names the events of a count (``rest``: the words after the
+    count) and qualifies them: they share a word, and the measure has words the count has not
+    ("lượt tra cứu" / "tra cứu thành công"; not "tài khoản" / "kích hoạt")."""
+    own = set(tokens(rest))
+    words = set(tokens(measure)) - _FUNCTION_WORDS
+    return bool(words & own) and not words <= own
+
+
+def _events_base(text: str, p: _Pct) -> tuple[int, str | None] | None:
+    """(count, unit) of a count whose qualified events the rate measures (see _QUALIFIED_RATE)."""
+    m = _QUALIFIED_RATE.search(text, _sentence_start(text, p.start), p.start)
+    if m is None or not _qualifies_its_events(m.group("rest"), m.group("x")):
+        return None
+    value = _amount(m)
+    named = find_unit(m.group("rest"))
+    return (value, named[0] if named else None) if value else None
+
+
 def _amount(m: re.Match[str]) -> int | None:
     """The value of an :data:`_AMOUNT` match: a plain count, or a multiplied one."""
     if m.group("mv"):
@@ -2153,9 +2184,9 @@ def _rate_base(text: str, p: _Pct, whole: _Mention | None, unit: str | None) -> 
         and _same_sentence(text, whole.end, p.start)
     ):
         return whole.value, whole.whole_unit
-    share_of = _count_before_measure(text, p, unit)
-    if share_of is not None:
-        return share_of
+    base = _count_before_measure(text, p, unit) or _events_base(text, p)
+    if base is not None:
+        return base
     m = _BASE_WITH_RATE.search(text, _sentence_start(text, p.start), p.start)
     named = find_unit(text[m.end() :]) if m is not None else None
     if m is not None and named is not None:

@@ -189,6 +189,8 @@ COUNT_UNITS: dict[str, str] = {
     "bệnh viện": "cơ sở",
     "trạm y tế": "cơ sở",
     "nhà thuốc": "cơ sở",
+    "phòng khám": "cơ sở",
+    "trung tâm y tế": "cơ sở",
     "xe": "xe",
     "phương tiện giao thông": "phương tiện",
     "thửa đất": "thửa",
