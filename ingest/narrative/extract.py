@@ -281,7 +281,8 @@ _OPENER = re.compile(
 )
 # The rest of the noun phrase may come first: "1.198.456 người tham gia BHXH, BHYT, trong đó ...".
 _LATE_OPENER = re.compile(
-    r"^[^\d;.:()]{0,80}?[,;:]\s*\(?\s*(?P<w>trong đó|trong số (?:đó|này)|gồm|bao gồm|chi tiết|cụ thể|chia ra)(?!\w)",
+    r"^(?:[^\d;.:()]|\d+\s?tuổi){0,80}?[,;:]\s*\(?\s*"  # "... cho trẻ em dưới 14 tuổi, trong đó"
+    r"(?P<w>trong đó|trong số (?:đó|này)|gồm|bao gồm|chi tiết|cụ thể|chia ra)(?!\w)",
     re.IGNORECASE,
 )
 _EXHAUSTIVE = frozenset({"gồm", "bao gồm", "chi tiết", "cụ thể", "chia ra"})
@@ -1653,7 +1654,11 @@ def _own_rate(text: str, mnt: _Mention, pcts: list[_Pct], whole: int | None = No
         _RATE_SUBJECT.match(text[_clause_start(text, mnt.start) : mnt.start])
         or _WITH_RATE.search(text, mnt.end, rate.start)
         or _share_of_count_before(text, rate) is not None
-        or re.search(r"(?<!\w)trong (?:đó|số đó)\s*[:,]?\s*$", text[mnt.end : rate.start], re.IGNORECASE)
+        or re.search(
+            r"(?<!\w)trong (?:đó|số đó)\s*[:,]?\s*(?:khoảng|gần|hơn|trên)?\s*$",
+            text[mnt.end : rate.start],
+            re.IGNORECASE,
+        )
         or _events_base(text, rate) == (mnt.value, mnt.unit)
     ):
         rate = None  # "Tỷ lệ ... 01 thành viên ... đạt", "N lượt ..., với tỷ lệ thành công x%"
@@ -2252,6 +2257,7 @@ _RANKED = re.compile(
 )
 _MEASURE_NUMBER = (
     rf"\d+\s?(?:tuổi|tháng|năm)(?!\w)|(?:(?<=nhất )|(?<=thiểu )|(?<=mức )|(?<=cấp độ ))\d+(?![\d%])|{_PERIOD_NUMBER}"
+    r"|(?<=tại )\d+(?=\s[^\W\d_])"  # "... tại 21 bệnh viện, trung tâm y tế công lập"
 )
 # The measure may qualify its population with a number ("người từ 14 tuổi trở lên", "hộ có ít nhất
 # 01 thành viên"); it ends where the list's places are named: "... của các địa phương:", "... theo
@@ -2259,7 +2265,7 @@ _MEASURE_NUMBER = (
 _LIST_MEASURE = re.compile(
     rf"(?<!\w){_RATE_WORD}\s+(?P<x>(?:[^:;()\d%]|{_MEASURE_NUMBER})+?)"
     rf"(?=\s*(?::|,|\s(?:của các|dẫn đầu|gồm|tiếp tục|là|như|ở mức|cao|thấp)(?!\w)"
-    r"|\s(?:đạt|là)\s+\d+(?:[.,]\d+)?\s?%\s*,\s*trong đó"
+    r"|\s(?:đạt|là)\s+\d+(?:[.,]\d+)?\s?%\s*[,;]\s*(?:trong đó|cao nhất|thấp nhất|dẫn đầu)"
     rf"|\s(?:theo|của|tại|ở)\s+(?:các\s+|từng\s+|mỗi\s+)?(?:{_PLACE})\s*(?::|,|$)))",
     re.IGNORECASE,
 )

@@ -123,6 +123,7 @@ COUNT_UNITS: dict[str, str] = {
     "người lao động": "người",
     "người hưởng": "người",
     "hóa đơn": "hóa đơn",
+    "quyết định": "quyết định",
     "giấy chứng sinh": "giấy",
     "giấy báo tử": "giấy",
     "giấy khám sức khỏe": "giấy",
