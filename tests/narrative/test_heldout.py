@@ -33,11 +33,14 @@ they are the estimate on unseen reports.  All eight sets are development data no
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import pytest
 
 from ingest.registry import Registry
 
-from .conftest import SAMPLES
+from .conftest import EXPECTED, SAMPLES
 from .test_accuracy import THRESHOLD, _scores  # scored exactly as the other sets
 
 
@@ -67,3 +70,19 @@ def test_fitted_heldout_sets_stay_at_the_threshold(prefix: str, registry: Regist
     print(f"{prefix}: precision={precision:.3f} recall={recall:.3f} found={n_found} expected={n_truth}")
     assert precision >= THRESHOLD
     assert recall >= THRESHOLD
+
+
+FROZEN = Path(__file__).resolve().parent / "frozen"
+
+
+@pytest.mark.parametrize("sums", sorted(FROZEN.glob("heldout*.sha256")), ids=lambda p: p.stem)
+def test_heldout_texts_and_labels_are_as_their_writer_froze_them(sums: Path) -> None:
+    """The checksums the labeller wrote before the first run: no text or label of a held-out set
+    was changed afterwards (to fit the extractor or otherwise)."""
+    checked = 0
+    for line in sums.read_text(encoding="utf-8").splitlines():
+        digest, name = line.split()
+        folder = SAMPLES if name.endswith(".txt") else EXPECTED
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
+        checked += 1
+    assert checked == 12  # six reports and their six label files
