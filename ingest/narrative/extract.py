@@ -583,7 +583,8 @@ def _attach_exact_later(text: str, pos: int, pcts: list[_Pct], a: int, b: int) -
     "Có 134/141 cơ sở khám bệnh, chữa bệnh (bệnh viện, ...) đã kết nối, gửi dữ liệu ..., đạt
     95,04%".  No other figure may stand between."""
     p = next((p for p in pcts if p.start >= pos), None)
-    if p is None or p.used or re.search(r"[\d;%]", text[pos : p.start]) or not _same_sentence(text, pos, p.start):
+    gap = re.sub(r"(?<!\w)(?:tháng|năm|quý|quí)\s+\d+(?:/\d+)?", " ", text[pos : p.start] if p else "")
+    if p is None or p.used or re.search(r"[\d;%]", gap) or not _same_sentence(text, pos, p.start):
         return None
     return p if _gives(a, b, p.value) == 0 else None
 
@@ -874,7 +875,8 @@ def _find_ratios(text: str, pcts: list[_Pct]) -> list[_Ratio]:
 # An increment is a change, not a part: "cho 12.340 trường hợp (tăng 410 trường hợp so với tháng
 # trước)".  The count after "tăng" / "giảm" is no figure, and its bracket does not open a whole.
 _CHANGE_COUNT_BEFORE = re.compile(
-    r"(?<!\w)(?:tăng|giảm|nhiều hơn|ít hơn)(?:\s+(?:thêm|lên|xuống|khoảng|gần|hơn|trên))?\s*$", re.IGNORECASE
+    r"(?<!\w)(?<!báo )(?:tăng|giảm|nhiều hơn|ít hơn)(?:\s+(?:thêm|lên|xuống|khoảng|gần|hơn|trên))?\s*$",
+    re.IGNORECASE,
 )
 _OUT_OF = re.compile(r"(?<!\w)trong\s+(?:tổng\s+)?(?:số\s+)?(?:(?:hơn|gần|khoảng|trên|xấp xỉ)\s+)?$", re.IGNORECASE)
 _CHANGE_ASIDE = re.compile(r"\(\s*(?:tăng|giảm)[^()]*\)", re.IGNORECASE)
@@ -2007,7 +2009,10 @@ def _mention_raw(
             label,
             [f for f in reversed(figures) if f[0] < mnt.start] + [f for f in reversed(earlier) if f[0] in (-1, -3)],
         )
-    return None
+    # "tiếp nhận 1.384 hồ sơ; đã giải quyết 1.375 hồ sơ, đạt 99,35%; 09 hồ sơ bị từ chối": with no
+    # cue, only a whole and a part of the same sentence that it completes exactly make it a part.
+    same = [f for f in reversed(figures) if f[0] < mnt.start and _same_sentence(text, f[0], mnt.start)]
+    return None if mnt.is_whole else _completing_remainder(mnt, label, same)
 
 
 def _mark_share_bases(text: str, mentions: Sequence[_Mention], pcts: Sequence[_Pct]) -> None:
@@ -2184,8 +2189,8 @@ def _rate_base(text: str, p: _Pct, whole: _Mention | None, unit: str | None) -> 
         whole is not None
         and not whole.inherited
         and whole.opener in ("trong đó", "trong số đó", "trong số")
-        and unit is not None
-        and unit == whole.whole_unit
+        and (unit == whole.whole_unit or (unit is None and _right_after_opener(text, p)))
+        and whole.whole_unit is not None
         and _same_sentence(text, whole.end, p.start)
     ):
         return whole.value, whole.whole_unit
@@ -2197,6 +2202,11 @@ def _rate_base(text: str, p: _Pct, whole: _Mention | None, unit: str | None) -> 
     if m is not None and named is not None:
         return _amount(m), named[0]
     return None, None
+
+
+def _right_after_opener(text: str, p: _Pct) -> bool:
+    """ "… hơn 2,36 triệu hồ sơ …, trong đó 91,8% được nộp trực tuyến": the share opens the clause."""
+    return re.search(r"(?<!\w)trong (?:đó|số đó)\s*[:,]?\s*(?:khoảng|gần|hơn|trên)?\s*$", text[: p.start]) is not None
 
 
 _MEASURE_STOP = re.compile(
@@ -2288,8 +2298,8 @@ def _list_measure(text: str, p: _Pct) -> tuple[str, tuple[str, int] | None]:
     longest = 24 if after_item else 12 if ranked else 8
     if len(name.split()) > longest or (name[-1:].isdigit() and not _NUMBERED_PLACE.search(name)):
         return "", None
-    if not re.match(r"\)?\s*(?:[,;.…]|và\s|$)", text[p.end :]):
-        return "", None
+    if not re.match(r"\)|\s*(?:[,;.…]|và\s|$)", text[p.end :]):
+        return "", None  # "xóm Đồng Lạc (78,9%) do ...": a bracketed rate ends its item
     measures = list(_LIST_MEASURE.finditer(text, start, name_start))
     if not measures:
         return "", None
