@@ -2582,6 +2582,9 @@ def _subject_with_service(subject: str, service: str | None, lead: str, reg: Reg
     return subject
 
 
+_AROUND = 800
+
+
 def _finish(
     raw: _Raw,
     para: Paragraph,
@@ -2602,7 +2605,9 @@ def _finish(
         label=" ".join(x for x in (raw.label, raw.unit or "") if x),
         sentence=_own_text(raw, text, snippet),
         heading=headings[-1] if headings else "",
-        surroundings=" ".join([*headings[-2:], text]),
+        # The paragraph around the statement: a window, so that a paragraph of many thousand
+        # characters costs each statement the same (mapping scans what it is given).
+        surroundings=" ".join([*headings[-2:], text[max(0, raw.anchor - _AROUND) : raw.anchor + _AROUND]]),
         count_unit=raw.unit,
         # The denominator names the population, hence the service ("đăng ký khai sinh 214 hồ sơ,
         # trực tuyến 209 hồ sơ (đạt 97,66%)").
