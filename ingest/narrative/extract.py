@@ -1656,17 +1656,23 @@ def _own_rate(text: str, mnt: _Mention, pcts: list[_Pct], whole: int | None = No
         _RATE_SUBJECT.match(text[_clause_start(text, mnt.start) : mnt.start])
         or _WITH_RATE.search(text, mnt.end, rate.start)
         or _share_of_count_before(text, rate) is not None
-        or re.search(
-            r"(?<!\w)trong (?:đó|số đó)\s*[:,]?\s*(?:khoảng|gần|hơn|trên)?\s*$",
-            text[mnt.end : rate.start],
-            re.IGNORECASE,
-        )
+        or _AFTER_OPENER.search(text, mnt.end, rate.start)
         or _events_base(text, rate) == (mnt.value, mnt.unit)
     ):
         rate = None  # "Tỷ lệ ... 01 thành viên ... đạt", "N lượt ..., với tỷ lệ thành công x%"
     if rate is not None:
         rate.used = True
     return rate
+
+
+_NAMED_BASE = re.compile(r"[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:tổng\s+)?số\s+(?P<x>[^;.()%\d,]{2,80})", re.IGNORECASE)
+
+
+def _base_named_after(text: str, rate: _Pct) -> str | None:
+    """The population a rate names right after it, up to the next comma: "đạt 99,31% tổng số hồ
+    sơ phát sinh" -> "hồ sơ phát sinh"; None when it names none."""
+    m = _NAMED_BASE.match(text, rate.end)
+    return m.group("x").strip() if m else None
 
 
 def _attach_confirmed(text: str, mnt: _Mention, pcts: list[_Pct], whole_value: int | None) -> _Pct | None:
@@ -1681,12 +1687,8 @@ def _attach_confirmed(text: str, mnt: _Mention, pcts: list[_Pct], whole_value: i
         return None
     if not _same_sentence(text, mnt.start, p.start):
         return None
-    named = re.match(r"[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:tổng\s+)?số\s+(?P<x>[^;.()%\d]{2,60})", text[p.end :], re.IGNORECASE)
-    if (
-        named is not None
-        and mnt.unit is not None
-        and _family((find_unit(named.group("x")) or ("",))[0]) == _family(mnt.unit)
-    ):
+    named = _base_named_after(text, p)
+    if named is not None and mnt.unit is not None and _family((find_unit(named) or ("",))[0]) == _family(mnt.unit):
         return p
     if whole_value is not None and _gives(mnt.value, whole_value, p.value) == 0:
         return p  # the whole the count is a part of gives it
@@ -1766,11 +1768,11 @@ def _count_rate_denominator(
 def _base_named_as(text: str, rate: _Pct, label: str) -> bool:
     """Whether a figure's label may be the base a rate names after it ("97,4% số hồ sơ đã giải
     quyết": every content word but the unit in the label); True when the rate names none."""
-    after = re.match(r"[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:tổng\s+)?số\s+(?P<x>[^;.()%\d,]{3,60})", text[rate.end :], re.IGNORECASE)
+    after = _base_named_after(text, rate)
     if after is None:
         return True
-    named = find_unit(after.group("x"))
-    words = set(tokens(after.group("x")[named[1] :] if named else after.group("x"))) - _FUNCTION_WORDS
+    named = find_unit(after)
+    words = set(tokens(after[named[1] :] if named else after)) - _FUNCTION_WORDS
     return words <= set(tokens(label))
 
 
@@ -1804,10 +1806,10 @@ def _named_whole_denominator(text: str, rate: _Pct, value: int, earlier: Sequenc
     that gives it exactly: "538.716 người, chiếm 69,74% tổng số người tham gia BHXH, BHYT" of
     "tổng số người tham gia BHXH, BHYT trên địa bàn tỉnh là 772.415 người" (every content word
     of the name is in the whole's label)."""
-    after = re.match(r"[\s⁰¹²³⁴⁵⁶⁷⁸⁹]*(?:tổng\s+)?số\s+(?P<x>[^;.()%\d]{3,80})", text[rate.end :], re.IGNORECASE)
+    after = _base_named_after(text, rate)
     if after is None or rate.value == rate.value.to_integral_value():
         return None
-    words = set(tokens(after.group("x"))) - _FUNCTION_WORDS
+    words = set(tokens(after)) - _FUNCTION_WORDS
     for fig in reversed(earlier):
         if fig[0] == -2 and _gives(value, fig[1], rate.value) == 0 and words <= set(tokens(fig[4])):
             return fig
@@ -2204,9 +2206,12 @@ def _rate_base(text: str, p: _Pct, whole: _Mention | None, unit: str | None) -> 
     return None, None
 
 
+_AFTER_OPENER = re.compile(r"(?<!\w)trong (?:đó|số đó)\s*[:,]?\s*(?:khoảng|gần|hơn|trên)?\s*$", re.IGNORECASE)
+
+
 def _right_after_opener(text: str, p: _Pct) -> bool:
     """ "… hơn 2,36 triệu hồ sơ …, trong đó 91,8% được nộp trực tuyến": the share opens the clause."""
-    return re.search(r"(?<!\w)trong (?:đó|số đó)\s*[:,]?\s*(?:khoảng|gần|hơn|trên)?\s*$", text[: p.start]) is not None
+    return _AFTER_OPENER.search(text, 0, p.start) is not None
 
 
 _MEASURE_STOP = re.compile(

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from ingest.narrative.extract import JSON_KEYS
+from ingest.narrative.extract import JSON_KEYS, Statement
 from ingest.registry import Registry
 
 from .conftest import BLIND, NEWS, SEEDS, SYNTHETIC, UNSEEN, expected_records, sample_lines, sample_statements
@@ -37,11 +38,15 @@ def _key(numerator: Any, denominator: Any, rate: Any) -> Key:
     return (numerator, denominator, None if rate is None else Decimal(str(rate)).normalize())
 
 
-def _scores(names: tuple[str, ...], registry: Registry) -> tuple[float, float, int, int]:
+def _scores(
+    names: tuple[str, ...], registry: Registry, read: Callable[[str, Registry], list[Statement]] = sample_statements
+) -> tuple[float, float, int, int]:
+    """Precision, recall, statements found and labelled, over ``names`` read by ``read`` (as the
+    product reads the .txt sample, unless told otherwise)."""
     found: Counter[Key] = Counter()
     truth: Counter[Key] = Counter()
     for name in names:
-        for st in sample_statements(name, registry):
+        for st in read(name, registry):
             found[_key(st.numerator, st.denominator, st.reported_rate_pct)] += 1
         for rec in expected_records(name):
             truth[_key(rec["numerator"], rec["denominator"], rec["reported_rate_pct"])] += 1
